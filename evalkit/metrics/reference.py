@@ -1,0 +1,126 @@
+"""Reference sets: real images (a folder) or saved statistics, with their features cached.
+
+`builtin:procedural` is a folder of seeded procedural images (shapes on gradients) made
+on first use: a stand-in reference for the offline smoke benchmark only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from evalkit.cache import cache_dir
+from evalkit.errors import UserError
+from evalkit.fingerprint import file_digest
+from evalkit.store import atomic_write
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+PROCEDURAL = "builtin:procedural"
+_PROCEDURAL_COUNT, _PROCEDURAL_SIZE = 48, 64
+
+
+def _draw_procedural(seed: int, size: int):
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    ramp = np.linspace(0, 1, size)[:, None, None]
+    base = (top * (1 - ramp) + bottom * ramp).astype(np.uint8).repeat(size, axis=1)
+    img = Image.fromarray(base)
+    draw = ImageDraw.Draw(img)
+    for _ in range(rng.integers(1, 5)):
+        x0, y0 = rng.integers(0, size - 8, 2)
+        x1, y1 = x0 + rng.integers(6, size // 2), y0 + rng.integers(6, size // 2)
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([int(x0), int(y0), int(x1), int(y1)], fill=fill)
+    return img
+
+
+def procedural_folder(count: int = _PROCEDURAL_COUNT, size: int = _PROCEDURAL_SIZE) -> Path:
+    """The built-in procedural reference folder, made atomically on first use."""
+    root = cache_dir("reference")
+    final = root / f"procedural-{count}x{size}"
+    if final.is_dir():
+        return final
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-procedural-", dir=root))
+    try:
+        for i in range(count):
+            _draw_procedural(i, size).save(tmp / f"{i:04d}.png")
+        os.replace(tmp, final)
+    except OSError:
+        if not final.is_dir():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def resolve_reference_folder(ref: str) -> Path:
+    if ref == PROCEDURAL:
+        return procedural_folder()
+    path = Path(ref).expanduser()
+    if not path.is_dir():
+        raise UserError(f"reference image folder not found: {path} (set reference.images to a folder of real images)")
+    return path
+
+
+def list_images(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under reference folder {folder}")
+    return files
+
+
+def file_list_fingerprint(folder: Path, files: list[Path]) -> str:
+    """Identifies the reference set: relative names and contents of its files."""
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.relative_to(folder).as_posix().encode() + b"\0" + file_digest(p).encode() + b"\n")
+    return h.hexdigest()
+
+
+def reference_features(folder: Path, extractor, load_image) -> tuple[np.ndarray, dict]:
+    """Features of every image in `folder`, cached by extractor key and file-list fingerprint."""
+    files = list_images(folder)
+    fingerprint = file_list_fingerprint(folder, files)
+    cached = cache_dir("features") / f"{extractor.key}-{fingerprint[:16]}.npy"
+    if cached.is_file():
+        feats = np.load(cached)
+    else:
+        feats = extractor.extract(np.asarray(load_image(p)) for p in files)
+        atomic_write(cached, lambda f: np.save(f, feats))
+    info = {"reference": str(folder), "reference_n": len(files), "reference_files_sha256": fingerprint}
+    return feats, info
+
+
+def load_stats(path: str | os.PathLike, extractor) -> tuple[np.ndarray, np.ndarray, dict]:
+    """mu/sigma from an .npz (evalkit's, or pytorch-fid/clean-fid's with `resize` declared).
+
+    Stats made with another extractor or resize mode are refused: their FID would be
+    silently wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"reference statistics file not found: {path} (build one with `evalkit fid-stats DIR -o FILE.npz`)")
+    try:
+        data = np.load(path, allow_pickle=False)
+        mu, sigma = data["mu"], data["sigma"]
+    except (KeyError, ValueError, OSError) as err:
+        raise UserError(f"{path} is not a reference statistics .npz with arrays mu and sigma ({err})") from None
+    meta = {k: str(data[k]) for k in ("extractor", "resize", "source", "files_sha256") if k in data}
+    for field_name, ours in (("extractor", extractor.provenance()["extractor"]), ("resize", extractor.resize)):
+        theirs = meta.get(field_name)
+        if theirs is not None and theirs != ours:
+            raise UserError(
+                f"reference statistics {path} were made with {field_name} '{theirs}' but this run uses '{ours}': "
+                f"rebuild the stats with --resize {extractor.resize} or set reference.resize: {theirs}"
+            )
+    if mu.shape != (extractor.dim,) or sigma.shape != (extractor.dim, extractor.dim):
+        raise UserError(f"reference statistics {path} have shape mu{mu.shape}, expected ({extractor.dim},) for {extractor.key}")
+    info = {"reference": str(path), "reference_n": int(data["n"]) if "n" in data else None, **meta}
+    return mu.astype(np.float64), sigma.astype(np.float64), info

@@ -1,0 +1,1 @@
+"""Reports: HTML and Markdown renderings of runs."""

@@ -1,0 +1,1 @@
+"""Running benchmarks: one run (run.py), its stages (generate.py, score.py)."""

@@ -1,0 +1,133 @@
+"""The run directory: atomic writes, a journal of finished images, resume.
+
+Layout (DESIGN §4):
+  spec.yaml  images/<prompt-id>/<index>.png  samples.parquet  features/  metrics.json
+  per_sample.parquet  report.html  report.md
+Every file is written to a temporary name in the same folder and moved into place
+with os.replace, so a crash never leaves a half-written file that a later stage trusts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+# A file's temporary name starts with this, so a crash's leftovers are easy to spot and clean.
+TMP_PREFIX = ".tmp-"
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], None]) -> Path:
+    """Write a file through `write(fileobj)` so it appears complete or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def png_bytes(image) -> bytes:
+    """Encode a PIL image as PNG deterministically (no timestamps or text chunks)."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+class RunStore:
+    """Paths and writes of one run directory."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    # --- paths -----------------------------------------------------------------------
+    @property
+    def images_dir(self) -> Path:
+        return self.root / "images"
+
+    def image_path(self, prompt_id: str, index: int) -> Path:
+        return self.images_dir / prompt_id / f"{index}.png"
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    @property
+    def features_dir(self) -> Path:
+        return self.root / "features"
+
+    def journal_path(self, rank: int = 0) -> Path:
+        return self.root / f"samples.rank{rank}.jsonl"
+
+    # --- cleanup -----------------------------------------------------------------------
+    def remove_stale_temporaries(self) -> int:
+        """Delete temporary files a crashed run left behind; returns how many."""
+        if not self.root.exists():
+            return 0
+        stale = list(self.root.rglob(f"{TMP_PREFIX}*"))
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return len(stale)
+
+    # --- images and their journal ------------------------------------------------------
+    def write_image(self, prompt_id: str, index: int, image) -> tuple[Path, str]:
+        data = png_bytes(image)
+        path = atomic_write_bytes(self.image_path(prompt_id, index), data)
+        return path, sha256_bytes(data)
+
+    def append_journal(self, rows: Iterable[dict], rank: int = 0) -> None:
+        """Record finished images. A torn last line (crash mid-append) is ignored on read."""
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
+        if not text:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.journal_path(rank), "a", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def read_journal(self) -> dict[tuple[str, int], dict]:
+        """Rows of every rank's journal, keyed by (prompt id, index); last write wins."""
+        rows: dict[tuple[str, int], dict] = {}
+        for path in sorted(self.root.glob("samples.rank*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # torn line from a crash: its image is re-hashed or re-made
+                rows[(row["prompt_id"], int(row["index"]))] = row
+        return rows

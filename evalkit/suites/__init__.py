@@ -1,0 +1,1 @@
+"""Prompt suites: each module exposes `load(...) -> list[Prompt]` (see evalkit.registry.SUITES)."""

@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+
+from evalkit.metrics.clip_score import clip_scores, mean_with_ci
+
+
+def test_clip_score_clamps_each_sample():
+    img = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    txt = np.array([[1.0, 0.0], [0.0, -1.0], [0.8, 0.6]])
+    assert clip_scores(img, txt) == pytest.approx([100.0, 0.0, 96.0])
+
+
+def test_mean_with_ci_bootstraps_prompts():
+    scores = np.array([10.0, 12.0, 30.0, 32.0, 20.0, 22.0])
+    mean, low, high = mean_with_ci(scores, ["a", "a", "b", "b", "c", "c"])
+    assert mean == pytest.approx(21.0)
+    assert 11.0 <= low <= mean <= high <= 31.0
