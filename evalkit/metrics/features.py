@@ -97,7 +97,7 @@ class InceptionExtractor:
             x = torch.from_numpy(arr).permute(0, 3, 1, 2)
         else:
             # Per image: reference folders may mix sizes.
-            x = torch.cat([resize_legacy_tf(torch.from_numpy(img).permute(2, 0, 1)[None].float()) for img in images])
+            x = torch.cat([resize_legacy_tf(torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float()) for img in images])
         return ((x - 128) / 128).contiguous().to(self.device)
 
     def extract(self, images: Iterable[np.ndarray]) -> np.ndarray:
