@@ -39,6 +39,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_result(result: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(result, indent=2, sort_keys=True, default=str))
+        return
+    for key, value in result.items():
+        if key == "warnings":
+            for warning in value:
+                print(f"warning: {warning}")
+        else:
+            print(f"{key:<24} {value:.4f}" if isinstance(value, float) else f"{key:<24} {value}")
+
+
+def cmd_fid_stats(args: argparse.Namespace) -> int:
+    from evalkit.runner.folder import fid_stats
+
+    _print_result(fid_stats(args.images, args.output, args.resize), args.json)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from evalkit.runner.folder import score_folder
+
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    result = score_folder(args.images, args.reference, metrics, args.resize or "clean", args.resize is not None,
+                          args.kid_subset_size, args.kid_subsets)
+    _print_result(result, args.json)
+    return 0
+
+
+def cmd_clip_score(args: argparse.Namespace) -> int:
+    from evalkit.runner.folder import clip_score_folder
+
+    _print_result(clip_score_folder(args.images, args.prompts, args.clip, args.backend, args.pretrained), args.json)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalkit",
@@ -54,6 +92,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="benchmark YAML, e.g. benchmarks/smoke.yaml")
     p.add_argument("--out", default="runs", help="folder that holds run directories (default: runs)")
     p.set_defaults(func=cmd_run)
+
+    resize_help = "resize to 299: clean (clean-fid, default) or legacy-tf (torch-fidelity/torchmetrics)"
+    p = sub.add_parser("fid-stats", help="build FID reference statistics (.npz) from a folder of images")
+    p.add_argument("images", help="folder of reference images (searched recursively)")
+    p.add_argument("-o", "--output", required=True, help="output .npz")
+    p.add_argument("--resize", choices=("clean", "legacy-tf"), default="clean", help=resize_help)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_fid_stats)
+
+    p = sub.add_parser("score", help="FID/KID of a folder of images against a reference folder or .npz")
+    p.add_argument("--images", required=True, help="folder of generated images")
+    p.add_argument("--reference", required=True, help="folder of reference images, or .npz statistics (FID only)")
+    p.add_argument("--metrics", default="fid", help="comma-separated: fid,kid (default: fid)")
+    p.add_argument("--resize", choices=("clean", "legacy-tf"), default=None, help=resize_help)
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("clip-score", help="CLIP score of images (<prompt-id>/<n>.png) against a prompts file")
+    p.add_argument("--images", required=True, help="folder with <prompt-id>/<n>.png or <prompt-id>.png")
+    p.add_argument("--prompts", required=True, help="CSV/TSV/JSONL/TXT prompts file (ids must match the images)")
+    p.add_argument("--clip", required=True, help="model: e.g. ViT-B-32, local-dir:PATH, a hub id, builtin:tiny-clip")
+    p.add_argument("--backend", choices=("open_clip", "transformers"), default="open_clip")
+    p.add_argument("--pretrained", default=None, help="open_clip pretrained tag or checkpoint (e.g. openai)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_clip_score)
     return parser
 
 

@@ -123,11 +123,12 @@ def parse_spec(data: Any, source: str = "spec") -> BenchmarkSpec:
             registry.check_name("metric", metric)
     except UserError as err:
         raise UserError(f"{source}: {err}") from None
-    needs_reference = [m for m in spec.metrics if m in ("fid", "kid")]
+    needs_reference = [m for m in spec.metrics if m in ("fid", "kid", "cmmd")]
     if needs_reference and (spec.reference is None or not (spec.reference.images or spec.reference.stats)):
         raise UserError(f"{source}: metrics {', '.join(needs_reference)} need a reference: add `reference: {{images: DIR}}`")
-    if "kid" in spec.metrics and spec.reference and not spec.reference.images:
-        raise UserError(f"{source}: kid needs reference images (features), not only stats: set reference.images")
+    for metric in ("kid", "cmmd"):
+        if metric in spec.metrics and spec.reference and not spec.reference.images:
+            raise UserError(f"{source}: {metric} needs reference images (features), not only stats: set reference.images")
     return spec
 
 

@@ -25,6 +25,7 @@ METRICS: dict[str, str] = {
     "fid": "evalkit.metrics.fid:FID",
     "kid": "evalkit.metrics.kid:KID",
     "clip_score": "evalkit.metrics.clip_score:CLIPScore",
+    "cmmd": "evalkit.metrics.cmmd:CMMD",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -38,6 +39,7 @@ DESCRIPTIONS: dict[str, str] = {
     "fid": "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)",
     "kid": "Kernel Inception Distance (unbiased polynomial MMD over subsets)",
     "clip_score": "CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI",
+    "cmmd": "CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings",
 }
 
 

@@ -7,21 +7,8 @@ from typing import Sequence
 
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
+from evalkit.images import IMAGE_EXTENSIONS, open_rgb
 from evalkit.types import GenerationConfig, ImageJob
-
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-
-
-def open_rgb(path: Path):
-    """Open an image file as RGB, or raise a UserError naming the bad file."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise UserError(f"cannot read image {path}: {err.__class__.__name__}: {err}; replace or delete the file") from None
-
 
 class ImageFolderGenerator:
     """Reads the image for job (prompt id, index) from `path/<prompt id>/<index>.<ext>`."""
@@ -35,7 +22,7 @@ class ImageFolderGenerator:
         self.batch_size = batch_size
 
     def _find(self, job: ImageJob) -> Path:
-        for ext in EXTENSIONS:
+        for ext in IMAGE_EXTENSIONS:
             candidate = self.path / job.prompt.id / f"{job.index}{ext}"
             if candidate.is_file():
                 return candidate

@@ -88,9 +88,36 @@ def build_tiny_clip(out_dir: Path, seed: int = 0) -> None:
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / "open_clip_model.safetensors")
 
 
+def build_tiny_clip_hf(out_dir: Path, seed: int = 0) -> None:
+    """A transformers CLIPModel + CLIPProcessor folder (save_pretrained), random weights."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    vocab, merges = _byte_level_vocab()
+    torch.manual_seed(seed)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "max_position_embeddings": 77,
+            "bos_token_id": vocab["<|startoftext|>"], "eos_token_id": vocab["<|endoftext|>"],
+            "pad_token_id": vocab["<|endoftext|>"],
+        },
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+                       "num_attention_heads": 4, "image_size": 64, "patch_size": 16},
+        projection_dim=32,
+    )
+    model = CLIPModel(config)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
+    images = CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64})
+    quiet_hf_logging()
+    model.save_pretrained(out_dir)
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(out_dir)
+
+
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "tiny-sd": build_tiny_sd,
     "tiny-clip": build_tiny_clip,
+    "tiny-clip-hf": build_tiny_clip_hf,
 }
 
 

@@ -1,18 +1,89 @@
-"""CLIP backends: image and text embeddings, L2-normalised.
+"""CLIP backends: L2-normalised image and text embeddings, behind one small interface.
 
-open_clip: `model` is an architecture name with `pretrained` a tag or checkpoint path
-(`ViT-B-32` + `openai`), or `local-dir:PATH` / `hf-hub:ORG/NAME`; `builtin:tiny-clip`
-is a random-weight tiny model for offline tests (its scores mean nothing).
+- `open_clip`: `model` is an architecture name with `pretrained` a tag or checkpoint
+  path (`ViT-B-32` + `openai`), or `local-dir:PATH` / `hf-hub:ORG/NAME`.
+- `transformers`: `model` is a hub id or a local directory holding a `CLIPModel`
+  and its `CLIPProcessor` (save_pretrained layout).
+- `builtin:tiny-clip` (open_clip) and `builtin:tiny-clip-hf` (transformers) are
+  random-weight tiny models for offline tests: their scores mean nothing, and the
+  provenance says so.
+
+Both backends truncate prompts longer than the context to the context length while
+keeping the end-of-text token (the pooled position); torchmetrics #2883 drops it.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
 
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
 from evalkit.generators.tiny import is_builtin, resolve_builtin
 
+RANDOM_WEIGHTS_NOTE = "RANDOM (built-in tiny model): the score is a pipeline check, not a quality measure"
 
-class OpenClipModel:
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class ClipModel:
+    """Shared behaviour; subclasses set model/tokenizer and the two `_encode_*` methods."""
+
+    backend = ""
+    random_weights = False
+    context_length = 77
+
+    def provenance(self) -> dict:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> str:
+        """Feature-cache key: backend, model and weights identity."""
+        blob = json.dumps(self.provenance(), sort_keys=True).encode()
+        return f"clip-{self.backend}-{hashlib.sha256(blob).hexdigest()[:12]}"
+
+    batch_size = 32
+
+    def extract(self, images) -> np.ndarray:
+        """Image embeddings of HxWx3 uint8 arrays or PIL images, in batches (the extractor interface)."""
+        from PIL import Image
+
+        from evalkit.metrics.features import batched
+
+        out = [
+            self.image_embeddings([im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in batch])
+            for batch in batched(images, self.batch_size)
+        ]
+        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+    def image_embeddings(self, images) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            emb = self._encode_images(images).float()
+        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+
+    def text_embeddings(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            emb = self._encode_texts(texts).float()
+        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+
+    def count_truncated(self, texts: list[str]) -> int:
+        """How many texts exceed the context once start and end tokens are added."""
+        return sum(self._token_count(t) > self.context_length for t in texts)
+
+
+class OpenClipModel(ClipModel):
+    backend = "open_clip"
+
     def __init__(self, model: str, pretrained: str | None = None, device: str = "cpu"):
         import open_clip
 
@@ -23,54 +94,96 @@ class OpenClipModel:
         self.model_ref, self.pretrained, self.device = model, pretrained, device
         try:
             self.model, _, self.preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained, device=device)
+            self.tokenizer = open_clip.get_tokenizer(name)
         except (RuntimeError, FileNotFoundError, ValueError, OSError) as err:
             raise UserError(
-                f"could not load open_clip model '{model}' (pretrained={pretrained!r}): {str(err).splitlines()[0]} "
-                "(offline? pass model: local-dir:PATH with open_clip_config.json and weights)"
+                f"could not load open_clip model '{model}' (pretrained={pretrained!r}): {_first_line(err)} "
+                "(offline? pass model: local-dir:PATH holding open_clip_config.json and weights)"
             ) from None
         self.model.eval()
-        self.tokenizer = open_clip.get_tokenizer(name)
         self.context_length = self.tokenizer.context_length
         self._local_dir = name[len("local-dir:"):] if name.startswith("local-dir:") else None
 
-    def count_truncated(self, texts: list[str]) -> int:
-        """Texts longer than the context (with start/end tokens): truncated, end token kept."""
+    def _token_count(self, text: str) -> int:
         encode = getattr(self.tokenizer, "encode", None)
-        if encode is None:
-            return 0
-        return sum(len(encode(t)) + 2 > self.context_length for t in texts)
+        return len(encode(text)) + 2 if encode else 0
 
-    def image_embeddings(self, images):
+    def _encode_images(self, images):
         import torch
 
-        batch = torch.stack([self.preprocess(img) for img in images]).to(self.device)
-        with torch.inference_mode():
-            emb = self.model.encode_image(batch).float()
-        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+        return self.model.encode_image(torch.stack([self.preprocess(img) for img in images]).to(self.device))
 
-    def text_embeddings(self, texts: list[str]):
-        import torch
-
-        # open_clip's tokenizer truncates to the context length and puts the end-of-text
-        # token last, so the pooled (EOT) position is always present.
-        tokens = self.tokenizer(texts).to(self.device)
-        with torch.inference_mode():
-            emb = self.model.encode_text(tokens).float()
-        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+    def _encode_texts(self, texts):
+        # open_clip's tokenizer truncates and then writes the end-of-text token last.
+        return self.model.encode_text(self.tokenizer(texts).to(self.device))
 
     def provenance(self) -> dict:
-        info = {"clip_backend": "open_clip", "clip_model": self.model_ref, "clip_pretrained": self.pretrained}
+        info = {"clip_backend": self.backend, "clip_model": self.model_ref, "clip_pretrained": self.pretrained}
         if self._local_dir:
             info["clip_dir_sha"] = dir_fingerprint(self._local_dir)
         if self.random_weights:
-            info["clip_weights"] = "RANDOM (built-in tiny model): the score is a pipeline check, not a quality measure"
+            info["clip_weights"] = RANDOM_WEIGHTS_NOTE
         return info
 
 
-BACKENDS = {"open_clip": OpenClipModel}
+def _pooled(output):
+    """transformers < 5 returns the projected features; 5.x wraps them in a ModelOutput."""
+    return output if hasattr(output, "norm") else output.pooler_output
 
 
-def load_clip(backend: str, model: str, pretrained: str | None, device: str):
+class TransformersClipModel(ClipModel):
+    backend = "transformers"
+
+    def __init__(self, model: str, pretrained: str | None = None, device: str = "cpu"):
+        from transformers import CLIPModel, CLIPProcessor
+
+        from evalkit.generators.quiet import quiet_hf_logging
+
+        quiet_hf_logging()
+        self.random_weights = is_builtin(model)
+        source = str(resolve_builtin(model)) if self.random_weights else model
+        self.model_ref, self.pretrained, self.device, self._source = model, pretrained, device, source
+        try:
+            self.model = CLIPModel.from_pretrained(source, revision=pretrained).to(device).eval()
+            self.processor = CLIPProcessor.from_pretrained(source, revision=pretrained)
+        except (OSError, ValueError) as err:
+            raise UserError(
+                f"could not load transformers CLIPModel '{model}': {_first_line(err)} "
+                "(offline? pass a local directory made by save_pretrained)"
+            ) from None
+        self.tokenizer = self.processor.tokenizer
+        self.context_length = self.model.config.text_config.max_position_embeddings
+
+    def _token_count(self, text: str) -> int:
+        return len(self.tokenizer(text, truncation=False)["input_ids"])
+
+    def _encode_images(self, images):
+        pixels = self.processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
+        return _pooled(self.model.get_image_features(pixel_values=pixels))
+
+    def _encode_texts(self, texts):
+        # truncation=True lets the tokenizer cut the content and still append the end token.
+        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.context_length, return_tensors="pt")
+        return _pooled(self.model.get_text_features(
+            input_ids=tokens["input_ids"].to(self.device), attention_mask=tokens["attention_mask"].to(self.device)
+        ))
+
+    def provenance(self) -> dict:
+        info = {"clip_backend": self.backend, "clip_model": self.model_ref, "clip_revision": self.pretrained}
+        if os.path.isdir(self._source):
+            info["clip_dir_sha"] = dir_fingerprint(self._source)
+        if self.random_weights:
+            info["clip_weights"] = RANDOM_WEIGHTS_NOTE
+        return info
+
+
+BACKENDS = {"open_clip": OpenClipModel, "transformers": TransformersClipModel}
+
+
+def load_clip(backend: str, model: str, pretrained: str | None = None, device: str = "cpu",
+              batch_size: int = 32) -> ClipModel:
     if backend not in BACKENDS:
         raise UserError(f"unknown CLIP backend '{backend}': use one of {', '.join(BACKENDS)}")
-    return BACKENDS[backend](model, pretrained, device)
+    clip = BACKENDS[backend](model, pretrained, device)
+    clip.batch_size = batch_size
+    return clip

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from evalkit.metrics.base import MetricResult
-from evalkit.metrics.clip_models import load_clip
 from evalkit.metrics.features import batched
 from evalkit.metrics.stats import bootstrap_mean_ci
 
@@ -38,14 +37,14 @@ class CLIPScore:
         self.device, self.batch_size = device, batch_size
 
     def compute(self, ctx) -> MetricResult:
-        clip = load_clip(self.backend, self.model, self.pretrained, self.device)
+        clip = ctx.clip(self.backend, self.model, self.pretrained, self.device, self.batch_size)
         samples = ctx.samples
         texts = samples["text"].tolist()
-        img_emb = np.concatenate([clip.image_embeddings(b) for b in batched(ctx.pil_images(), self.batch_size)])
-        # Encode each distinct prompt once.
-        unique = list(dict.fromkeys(texts))
-        txt_by_text = dict(zip(unique, np.concatenate([clip.text_embeddings(b) for b in batched(unique, self.batch_size)])))
-        scores = clip_scores(img_emb, np.stack([txt_by_text[t] for t in texts]))
+        img_emb = ctx.generated_features(clip)  # cached per run; shared with CMMD
+        unique = list(dict.fromkeys(texts))  # encode each distinct prompt once
+        txt_emb = np.concatenate([clip.text_embeddings(b) for b in batched(unique, self.batch_size)])
+        row = {t: i for i, t in enumerate(unique)}
+        scores = clip_scores(img_emb, txt_emb[[row[t] for t in texts]])
 
         values: dict[str, float] = {}
         mean, low, high = mean_with_ci(scores, samples["prompt_id"])
@@ -62,7 +61,9 @@ class CLIPScore:
         provenance = {**clip.provenance(), "n": len(scores), "prompts_truncated": truncated}
         warnings = []
         if truncated:
-            warnings.append(f"{truncated} prompt(s) longer than CLIP's {clip.context_length} tokens were truncated (end token kept)")
+            warnings.append(
+                f"{truncated} prompt(s) longer than CLIP's {clip.context_length} tokens were truncated (end token kept)"
+            )
         if clip.random_weights:
             warnings.append("CLIP score computed with RANDOM weights (built-in tiny model): not a quality measure")
         return MetricResult(values, provenance, warnings, per_sample)

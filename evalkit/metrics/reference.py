@@ -7,7 +7,9 @@ on first use: a stand-in reference for the offline smoke benchmark only.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import zipfile
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,9 +19,9 @@ import numpy as np
 from evalkit.cache import cache_dir
 from evalkit.errors import UserError
 from evalkit.fingerprint import file_digest
+from evalkit.images import list_images, open_rgb
 from evalkit.store import atomic_write
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 PROCEDURAL = "builtin:procedural"
 _PROCEDURAL_COUNT, _PROCEDURAL_SIZE = 48, 64
 
@@ -69,13 +71,6 @@ def resolve_reference_folder(ref: str) -> Path:
     return path
 
 
-def list_images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
-    if not files:
-        raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found under reference folder {folder}")
-    return files
-
-
 def file_list_fingerprint(folder: Path, files: list[Path]) -> str:
     """Identifies the reference set: relative names and contents of its files."""
     h = hashlib.sha256()
@@ -84,7 +79,7 @@ def file_list_fingerprint(folder: Path, files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def reference_features(folder: Path, extractor, load_image) -> tuple[np.ndarray, dict]:
+def reference_features(folder: Path, extractor) -> tuple[np.ndarray, dict]:
     """Features of every image in `folder`, cached by extractor key and file-list fingerprint."""
     files = list_images(folder)
     fingerprint = file_list_fingerprint(folder, files)
@@ -92,35 +87,65 @@ def reference_features(folder: Path, extractor, load_image) -> tuple[np.ndarray,
     if cached.is_file():
         feats = np.load(cached)
     else:
-        feats = extractor.extract(np.asarray(load_image(p)) for p in files)
+        feats = extractor.extract(np.asarray(open_rgb(p)) for p in files)
         atomic_write(cached, lambda f: np.save(f, feats))
     info = {"reference": str(folder), "reference_n": len(files), "reference_files_sha256": fingerprint}
     return feats, info
 
 
-def load_stats(path: str | os.PathLike, extractor) -> tuple[np.ndarray, np.ndarray, dict]:
-    """mu/sigma from an .npz (evalkit's, or pytorch-fid/clean-fid's with `resize` declared).
+def build_stats(folder: Path, extractor) -> dict:
+    """FID reference statistics of an image folder, with everything needed to check them later."""
+    from evalkit.metrics.functional.frechet import mean_and_cov
+
+    feats, info = reference_features(folder, extractor)
+    mu, sigma = mean_and_cov(feats)
+    return {
+        "mu": mu, "sigma": sigma, "n": len(feats), "source": str(folder),
+        "files_sha256": info["reference_files_sha256"], **extractor.provenance(),
+    }
+
+
+def save_stats(path: str | os.PathLike, stats: dict) -> Path:
+    def write(f):
+        buf = io.BytesIO()
+        np.savez(buf, **{k: np.asarray(v) for k, v in stats.items()})
+        f.write(buf.getvalue())
+
+    return atomic_write(path, write)
+
+
+def load_stats(path: str | os.PathLike, extractor, resize_declared: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
+    """mu/sigma from an .npz: evalkit's own, or pytorch-fid's / clean-fid's (mu, sigma only).
 
     Stats made with another extractor or resize mode are refused: their FID would be
-    silently wrong.
+    silently wrong. Foreign files record no mode, so the user must declare it.
     """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"reference statistics file not found: {path} (build one with `evalkit fid-stats DIR -o FILE.npz`)")
     try:
-        data = np.load(path, allow_pickle=False)
-        mu, sigma = data["mu"], data["sigma"]
-    except (KeyError, ValueError, OSError) as err:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        mu, sigma = arrays["mu"], arrays["sigma"]
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
         raise UserError(f"{path} is not a reference statistics .npz with arrays mu and sigma ({err})") from None
-    meta = {k: str(data[k]) for k in ("extractor", "resize", "source", "files_sha256") if k in data}
-    for field_name, ours in (("extractor", extractor.provenance()["extractor"]), ("resize", extractor.resize)):
+    meta = {k: str(arrays[k]) for k in ("extractor", "resize", "weights_sha256", "source", "files_sha256") if k in arrays}
+    ours = extractor.provenance()
+    for field_name in ("extractor", "weights_sha256", "resize"):
         theirs = meta.get(field_name)
-        if theirs is not None and theirs != ours:
+        if theirs is not None and theirs != ours[field_name]:
+            fix = (f"rebuild them with `evalkit fid-stats DIR --resize {ours['resize']}` or score with resize {theirs}"
+                   if field_name == "resize" else "rebuild them with `evalkit fid-stats`")
             raise UserError(
-                f"reference statistics {path} were made with {field_name} '{theirs}' but this run uses '{ours}': "
-                f"rebuild the stats with --resize {extractor.resize} or set reference.resize: {theirs}"
+                f"reference statistics {path} were made with {field_name} '{theirs}' but this run uses "
+                f"'{ours[field_name]}': {fix}"
             )
+    if "resize" not in meta and not resize_declared:
+        raise UserError(
+            f"reference statistics {path} do not record their resize mode (pytorch-fid / clean-fid file?): "
+            "declare it with reference.resize (or --resize): legacy-tf or clean"
+        )
     if mu.shape != (extractor.dim,) or sigma.shape != (extractor.dim, extractor.dim):
         raise UserError(f"reference statistics {path} have shape mu{mu.shape}, expected ({extractor.dim},) for {extractor.key}")
-    info = {"reference": str(path), "reference_n": int(data["n"]) if "n" in data else None, **meta}
+    info = {"reference": str(path), "reference_n": int(arrays["n"]) if "n" in arrays else None, **meta}
     return mu.astype(np.float64), sigma.astype(np.float64), info

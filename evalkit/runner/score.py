@@ -9,8 +9,9 @@ import numpy as np
 
 from evalkit import registry
 from evalkit.config import BenchmarkSpec
-from evalkit.generators.image_folder import open_rgb
+from evalkit.images import open_rgb
 from evalkit.metrics.base import MetricResult
+from evalkit.metrics.clip_models import load_clip
 from evalkit.metrics.features import InceptionExtractor
 from evalkit.metrics.functional.frechet import mean_and_cov
 from evalkit.metrics.reference import load_stats, reference_features, resolve_reference_folder
@@ -26,6 +27,7 @@ class ScoringContext:
         self._extractors: dict = {}
         self._generated: dict = {}
         self._reference: dict = {}
+        self._clips: dict = {}
         self.features_extracted = 0  # images run through an extractor in this context
 
     # --- images ---------------------------------------------------------------------
@@ -35,13 +37,20 @@ class ScoringContext:
     def pil_images(self):
         return (open_rgb(p) for p in self.paths())
 
-    # --- Inception features --------------------------------------------------------------
+    # --- feature extractors (Inception, CLIP) and their cached features ----------------------
     def inception(self, device: str = "cpu", batch_size: int = 32) -> InceptionExtractor:
         resize = self.spec.reference.resize if self.spec.reference else "clean"
         key = (resize, device)
         if key not in self._extractors:
             self._extractors[key] = InceptionExtractor(resize, device, batch_size)
         return self._extractors[key]
+
+    def clip(self, backend: str, model: str, pretrained: str | None, device: str = "cpu", batch_size: int = 32):
+        """One loaded CLIP model per setting, shared by CLIP score and CMMD."""
+        key = (backend, model, pretrained, device)
+        if key not in self._clips:
+            self._clips[key] = load_clip(backend, model, pretrained, device, batch_size)
+        return self._clips[key]
 
     def generated_features(self, extractor) -> np.ndarray:
         """Features of the run's images, cached in features/<key>.npz by image sha256.
@@ -77,12 +86,13 @@ class ScoringContext:
     def reference_features(self, extractor) -> tuple[np.ndarray, dict]:
         if extractor.key not in self._reference:
             folder = resolve_reference_folder(self.spec.reference.images)
-            self._reference[extractor.key] = reference_features(folder, extractor, open_rgb)
+            self._reference[extractor.key] = reference_features(folder, extractor)
         return self._reference[extractor.key]
 
     def reference_stats(self, extractor) -> tuple[np.ndarray, np.ndarray, dict]:
         if self.spec.reference.stats:
-            return load_stats(self.spec.reference.stats, extractor)
+            declared = "resize" in self.spec.reference.model_fields_set
+            return load_stats(self.spec.reference.stats, extractor, resize_declared=declared)
         feats, info = self.reference_features(extractor)
         mu, sigma = mean_and_cov(feats)
         return mu, sigma, info

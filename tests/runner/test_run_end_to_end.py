@@ -157,3 +157,19 @@ def test_builtin_tiny_sd_is_a_saved_pipeline_loaded_by_path():
     index = json.loads((path / "model_index.json").read_text())
     assert index["_class_name"] == "StableDiffusionPipeline"
     assert (path / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+
+
+def test_another_metric_on_the_same_features_extracts_nothing(first_run, spec):
+    out, _ = first_run
+    # Same images (same run id); KID reuses the Inception features FID cached, CMMD the
+    # CLIP embeddings CLIP score cached.
+    rescored = parse_spec({
+        **spec.model_dump(mode="json"),
+        "metrics": {"kid": {"subset_size": 4, "subsets": 5}, "cmmd": {"model": "builtin:tiny-clip"}},
+    })
+    assert rescored.run_id == spec.run_id
+    summary = run_benchmark(rescored, out)
+    assert summary.images_made == 0 and summary.features_extracted == 0
+    assert summary.metrics["cmmd"] > 0
+    cached = sorted(p.name for p in (out / spec.run_id / "features").iterdir())
+    assert cached[0].startswith("clip-open_clip-") and cached[1] == "inception-v3-tf2015-clean.npz"

@@ -1,0 +1,101 @@
+"""CLIP score against torchmetrics' CLIPScore with the same model; the truncation rule; CMMD."""
+
+import numpy as np
+import pytest
+import torch
+
+from evalkit.metrics.clip_models import load_clip
+from evalkit.metrics.clip_score import clip_scores
+from evalkit.metrics.functional.kernel import mmd2_rbf
+from evalkit.metrics.reference import _draw_procedural
+
+TEXTS = ["A red cube on a table.", "Two dogs playing in the snow.", "A sign that reads 'evalkit'.",
+         "An astronaut riding a horse.", "A bowl of fruit, oil painting.", "Three blue circles."]
+LONG = " ".join(["a very long caption that keeps going"] * 30)
+
+
+@pytest.fixture(scope="module")
+def hf_clip():
+    return load_clip("transformers", "builtin:tiny-clip-hf")
+
+
+@pytest.fixture(scope="module")
+def pil_images():
+    return [_draw_procedural(i, 64) for i in range(8)]
+
+
+class _TensorFeatures(torch.nn.Module):
+    """torchmetrics 1.9 predates transformers 5, whose get_*_features return a ModelOutput:
+    hand torchmetrics the projected features as the tensors it expects, nothing else changed."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.config = model, model.config
+
+    def get_image_features(self, *args, **kwargs):
+        return self.model.get_image_features(*args, **kwargs).pooler_output
+
+    def get_text_features(self, *args, **kwargs):
+        return self.model.get_text_features(*args, **kwargs).pooler_output
+
+
+def test_mean_of_per_sample_scores_matches_torchmetrics(hf_clip, pil_images):
+    from torchmetrics.multimodal.clip_score import CLIPScore
+
+    img = hf_clip.image_embeddings(pil_images)
+    txt = hf_clip.text_embeddings(TEXTS)
+    cos = img @ txt.T
+    pairs = [(i, j) for i in range(len(pil_images)) for j in range(len(TEXTS)) if cos[i, j] > 1e-3]
+    assert len(pairs) >= 8, "need pairs with positive cosine (where both definitions agree)"
+    ours = clip_scores(img[[i for i, _ in pairs]], txt[[j for _, j in pairs]])
+
+    metric = CLIPScore(model_name_or_path=lambda: (_TensorFeatures(hf_clip.model), hf_clip.processor))
+    images = torch.stack([torch.from_numpy(np.array(pil_images[i])).permute(2, 0, 1) for i, _ in pairs])
+    metric.update(images, [TEXTS[j] for _, j in pairs])
+    assert float(ours.mean()) == pytest.approx(float(metric.compute()), abs=1e-4)
+
+
+def test_clamp_is_per_sample_not_on_the_mean(hf_clip, pil_images):
+    img = hf_clip.image_embeddings(pil_images)
+    txt = hf_clip.text_embeddings(TEXTS)
+    cos = (img @ txt.T).ravel()
+    assert (cos < 0).any() and (cos > 0).any()
+    per_sample = clip_scores(np.repeat(img, len(TEXTS), 0), np.tile(txt, (len(pil_images), 1)))
+    assert per_sample.mean() == pytest.approx(100 * np.clip(cos, 0, None).mean())
+    assert per_sample.mean() > max(100 * cos.mean(), 0)  # torchmetrics' max(mean, 0) is lower here
+
+
+def test_transformers_truncation_keeps_end_token(hf_clip):
+    tok = hf_clip.tokenizer
+    full = tok(LONG, truncation=False)["input_ids"]
+    assert len(full) > 77
+    kept = full[:76] + [tok.eos_token_id]  # content cut, end-of-text token kept last
+    with torch.inference_mode():
+        expected = hf_clip.model.get_text_features(input_ids=torch.tensor([kept])).pooler_output
+    expected = torch.nn.functional.normalize(expected.float(), dim=-1).numpy()
+    np.testing.assert_allclose(hf_clip.text_embeddings([LONG]), expected, atol=1e-6)
+    assert hf_clip.count_truncated([LONG, "short", LONG + "!"]) == 2
+
+
+def test_open_clip_truncation_keeps_end_token():
+    clip = load_clip("open_clip", "builtin:tiny-clip")
+    tokens = clip.tokenizer([LONG, "short"])
+    eot = clip.tokenizer.eot_token_id
+    assert tokens.shape == (2, 77) and int(tokens[0, -1]) == eot and eot in tokens[1].tolist()
+    assert clip.count_truncated([LONG, "short"]) == 1
+
+
+def naive_cmmd(x, y, sigma=10.0):
+    k = lambda a, b: np.exp(-np.sum((a - b) ** 2) / (2 * sigma**2))  # noqa: E731
+    kxx = np.mean([[k(a, b) for b in x] for a in x])
+    kyy = np.mean([[k(a, b) for b in y] for a in y])
+    kxy = np.mean([[k(a, b) for b in y] for a in x])
+    return kxx + kyy - 2 * kxy
+
+
+def test_cmmd_rbf_mmd_matches_double_sums():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(9, 4)) * 5
+    y = rng.normal(size=(7, 4)) * 5 + 2
+    assert mmd2_rbf(x, y, 10.0) == pytest.approx(naive_cmmd(x, y), rel=1e-12)
+    assert mmd2_rbf(x, x, 10.0) == pytest.approx(0.0, abs=1e-15)

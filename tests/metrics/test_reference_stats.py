@@ -1,0 +1,98 @@
+"""fid-stats files: round trip, provenance checks, foreign (pytorch-fid / clean-fid) files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from evalkit.cli import main
+from evalkit.metrics.reference import _draw_procedural
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stats")
+    for name, seed0 in (("gen", 500), ("ref", 0)):
+        (root / name).mkdir()
+        for i in range(12):
+            _draw_procedural(seed0 + i, 64).save(root / name / f"{i}.png")
+    return root
+
+
+def run_json(capsys, *argv):
+    code = main([*argv, "--json"])
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if code == 0 else out.err)
+
+
+def test_stats_round_trip_gives_the_same_fid_as_the_folder(folders, capsys):
+    code, built = run_json(capsys, "fid-stats", str(folders / "ref"), "-o", str(folders / "ref.npz"), "--resize", "legacy-tf")
+    assert code == 0 and built["n"] == 12 and built["resize"] == "legacy-tf"
+    data = np.load(folders / "ref.npz")
+    assert data["mu"].shape == (2048,) and data["sigma"].shape == (2048, 2048)
+    assert str(data["weights_sha256"]).startswith("7ff4a85c") and str(data["extractor"]) == "inception-v3-tf2015"
+    _, via_folder = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
+                             "--resize", "legacy-tf")
+    _, via_stats = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref.npz"),
+                            "--resize", "legacy-tf")
+    assert via_stats["fid"] == pytest.approx(via_folder["fid"], rel=1e-12)
+    assert via_stats["files_sha256"] == via_folder["reference_files_sha256"]
+
+
+def test_stats_of_another_resize_mode_are_refused(folders, capsys):
+    main(["fid-stats", str(folders / "ref"), "-o", str(folders / "clean.npz")])
+    capsys.readouterr()
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "clean.npz"),
+                         "--resize", "legacy-tf")
+    assert code == 2
+    assert "made with resize 'clean' but this run uses 'legacy-tf'" in err and err.count("\n") == 1
+
+
+def test_stats_of_another_extractor_are_refused(folders, capsys):
+    data = dict(np.load(folders / "clean.npz"))
+    data["extractor"] = np.asarray("clip-vit-b-32")
+    np.savez(folders / "other.npz", **data)
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "other.npz"))
+    assert code == 2 and "made with extractor 'clip-vit-b-32'" in err
+
+
+def test_foreign_stats_load_only_with_a_declared_mode(folders, capsys):
+    data = np.load(folders / "clean.npz")
+    np.savez(folders / "pytorch_fid.npz", mu=data["mu"], sigma=data["sigma"])  # what pytorch-fid writes
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "pytorch_fid.npz"))
+    assert code == 2 and "do not record their resize mode" in err
+    code, declared = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference",
+                              str(folders / "pytorch_fid.npz"), "--resize", "clean")
+    _, own = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "clean.npz"))
+    assert code == 0 and declared["fid"] == pytest.approx(own["fid"], rel=1e-12)
+
+
+def test_not_an_npz_is_a_clear_error(folders, capsys):
+    (folders / "junk.npz").write_bytes(b"not a zip")
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "junk.npz"))
+    assert code == 2 and "is not a reference statistics .npz" in err
+
+
+def test_kid_with_too_few_images_is_a_clear_error(folders, capsys):
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
+                         "--metrics", "fid,kid")  # default subset size 1000 > 12 images
+    assert code == 2
+    assert "KID subset size 1000 is larger than the number of samples (12 generated, 12 reference)" in err
+    code, result = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
+                            "--metrics", "fid,kid", "--kid-subset-size", "6", "--kid-subsets", "5")
+    assert code == 0 and {"fid", "kid/mean", "kid/std", "resize", "weights_sha256"} <= set(result)
+
+
+def test_clip_score_cli(folders, tmp_path, capsys):
+    images = tmp_path / "imgs"
+    for pid in ("a", "b"):
+        (images / pid).mkdir(parents=True)
+        for i in range(2):
+            _draw_procedural(hash(pid) % 100 + i, 64).save(images / pid / f"{i}.png")
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text("id,text,category\na,A red cube.,Colors\nb,Two dogs.,Counting\n")
+    code, result = run_json(capsys, "clip-score", "--images", str(images), "--prompts", str(prompts),
+                            "--clip", "builtin:tiny-clip")
+    assert code == 0 and result["n"] == 4
+    assert result["clip_score/ci95_low"] <= result["clip_score/mean"] <= result["clip_score/ci95_high"]
+    assert "RANDOM" in result["clip_weights"] and "clip_score/Colors" in result
