@@ -65,7 +65,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     result = score_folder(args.images, args.reference, metrics, args.resize or "clean", args.resize is not None,
-                          args.kid_subset_size, args.kid_subsets)
+                          args.kid_subset_size, args.kid_subsets, args.fid_bootstrap)
     _print_result(result, args.json)
     return 0
 
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resize", choices=("clean", "legacy-tf"), default=None, help=resize_help)
     p.add_argument("--kid-subset-size", type=int, default=1000)
     p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--fid-bootstrap", type=int, default=20, help="resamples for FID's CI (0: none)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_score)
 

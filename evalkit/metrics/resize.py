@@ -5,7 +5,8 @@
 - `legacy-tf`: torch-fidelity's / torchmetrics' (antialias=False) resize: TensorFlow 1.x
   bilinear without half-pixel centres and without antialiasing, on float uint8 values.
 
-Both return float32 arrays in [0, 255]; the extractor maps them to [-1, 1).
+Both take HxWx3 uint8 and return 299x299x3 float32 in [0, 255]; the extractor maps
+them to [-1, 1).
 """
 
 from __future__ import annotations
@@ -29,23 +30,29 @@ def resize_clean(image: np.ndarray, size: int = SIZE) -> np.ndarray:
     return np.clip(np.stack(channels, axis=2), 0, 255).astype(np.float32)
 
 
-def resize_legacy_tf(batch, size: int = SIZE):
-    """NCHW float tensor -> N x C x size x size, TF1 bilinear (align_corners=False, no half-pixel)."""
-    import torch
+def _tf1_axis(in_size: int, size: int):
+    """Source indices and weights of TF1 bilinear: src = dst * in/out, no half-pixel offset."""
+    pos = np.arange(size, dtype=np.float32) * np.float32(in_size / size)
+    lo = pos.astype(np.int64)
+    hi = np.minimum(lo + 1, in_size - 1)
+    return lo, hi, pos - lo.astype(np.float32)
 
-    n, c, h, w = batch.shape
+
+def resize_legacy_tf(image: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """HxWx3 uint8 -> size x size x 3 float32, TF1 bilinear (align_corners=False, no antialias).
+
+    The same float32 operations, in the same order, as torch-fidelity's
+    `interpolate_bilinear_2d_like_tensorflow1x`; numpy so it runs beside the network
+    without competing for torch's thread pool.
+    """
+    x = image.astype(np.float32)
+    h, w = x.shape[:2]
     if (h, w) == (size, size):
-        return batch
-
-    def axis(in_size: int):
-        pos = torch.arange(size, dtype=torch.float32) * (in_size / size)
-        lo = pos.long()
-        hi = (lo + 1).clamp_max(in_size - 1)
-        return lo, hi, pos - lo.float()
-
-    y0, y1, dy = axis(h)
-    x0, x1, dx = axis(w)
-    rows0, rows1 = batch[:, :, y0, :], batch[:, :, y1, :]
-    top = rows0[..., x0] + (rows0[..., x1] - rows0[..., x0]) * dx
-    bottom = rows1[..., x0] + (rows1[..., x1] - rows1[..., x0]) * dx
-    return top + (bottom - top) * dy[:, None]
+        return x
+    y0, y1, dy = _tf1_axis(h, size)
+    x0, x1, dx = _tf1_axis(w, size)
+    dx = dx[None, :, None]
+    rows0, rows1 = x[y0], x[y1]
+    top = rows0[:, x0] + (rows0[:, x1] - rows0[:, x0]) * dx
+    bottom = rows1[:, x0] + (rows1[:, x1] - rows1[:, x0]) * dx
+    return top + (bottom - top) * dy[:, None, None]

@@ -31,10 +31,11 @@ def fid_stats(images: str, out: str, resize: str) -> dict:
 
 
 def score_folder(images: str, reference: str, metrics: list[str], resize: str, resize_declared: bool,
-                 kid_subset_size: int = 1000, kid_subsets: int = 100) -> dict:
+                 kid_subset_size: int = 1000, kid_subsets: int = 100, fid_bootstrap: int = 20) -> dict:
     """FID/KID of a folder against a reference folder or an .npz of statistics."""
     from evalkit.metrics.features import INCEPTION_DIM, InceptionExtractor
-    from evalkit.metrics.functional.frechet import frechet_distance, mean_and_cov, rank_deficiency_warning
+    from evalkit.metrics.fid import fid_with_ci
+    from evalkit.metrics.functional.frechet import rank_deficiency_warning
     from evalkit.metrics.functional.kernel import kid_subsets as kid
     from evalkit.metrics.reference import load_stats, reference_features, resolve_reference_folder
 
@@ -49,13 +50,14 @@ def score_folder(images: str, reference: str, metrics: list[str], resize: str, r
         if "kid" in metrics:
             raise UserError("kid needs reference images, not statistics: pass --reference a folder")
         mu_ref, sigma_ref, ref_info = load_stats(ref_path, extractor, resize_declared)
+        ref = (mu_ref, sigma_ref)
     else:
         ref, ref_info = reference_features(resolve_reference_folder(reference), extractor)
-        mu_ref, sigma_ref = mean_and_cov(ref)
     out.update(ref_info)
     warnings = []
     if "fid" in metrics:
-        out["fid"] = frechet_distance(*mean_and_cov(gen), mu_ref, sigma_ref)
+        out.update(fid_with_ci(gen, ref, fid_bootstrap))
+        out["fid_bootstrap"] = fid_bootstrap
         warnings += [w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w]
     if "kid" in metrics:
         try:

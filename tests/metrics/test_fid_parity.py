@@ -33,7 +33,7 @@ def sets():
 def peer_weights(tmp_path_factory):
     """Our default_1.pt weights in pytorch-fid / torch-fidelity / torchmetrics layout."""
     path = tmp_path_factory.mktemp("weights") / "pt_inception-from-default_1.pth"
-    torch.save(torchscript_to_pytorch_fid(InceptionExtractor().model.state_dict()), path)
+    torch.save(torchscript_to_pytorch_fid(InceptionExtractor().torchscript_layers.state_dict()), path)
     return str(path)
 
 
@@ -114,3 +114,35 @@ def test_kid_matches_torch_fidelity(legacy):
                                     rng_seed=7, verbose=False)
     assert np.mean(ours) == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-6)
     assert np.std(ours) == pytest.approx(theirs["kernel_inception_distance_std"], rel=1e-6)
+
+
+def test_fast_network_matches_the_shipped_torchscript_graph():
+    ex = InceptionExtractor()
+    x = torch.rand(3, 3, 299, 299) * 2 - 1
+    with torch.inference_mode():
+        shipped = ex.torchscript_layers(x).reshape(3, -1)
+        fast = ex.model(x)
+    assert shipped.abs().max() > 1
+    torch.testing.assert_close(fast, shipped, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 3), (96, 80, 3), (300, 512, 3), (299, 299, 3)])
+def test_legacy_tf_resize_is_bit_exact_with_torch_fidelity(shape):
+    from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    from evalkit.metrics.resize import resize_legacy_tf
+
+    img = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    theirs = interpolate_bilinear_2d_like_tensorflow1x(
+        torch.from_numpy(img).permute(2, 0, 1)[None].float(), size=(299, 299), align_corners=False
+    )[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(resize_legacy_tf(img), theirs)
+
+
+def test_clean_resize_is_bit_exact_with_clean_fid():
+    from cleanfid.resize import make_resizer
+
+    from evalkit.metrics.resize import resize_clean
+
+    img = np.random.default_rng(3).integers(0, 256, (96, 80, 3), dtype=np.uint8)
+    assert np.array_equal(resize_clean(img), make_resizer("PIL", False, "bicubic", (299, 299))(img))

@@ -66,3 +66,24 @@ def test_singular_covariances_on_either_side_agree_with_direct_eigenvalues(n1, n
     trace_sqrt = np.linalg.svd(a1.T @ a2, compute_uv=False).sum()
     expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("n1, n2", [(30, 300), (300, 30), (20, 25), (100, 90)])
+def test_features_path_equals_stats_path(n1, n2):
+    from evalkit.metrics.functional.frechet import frechet_distance_features, frechet_distance_to_stats
+
+    rng = np.random.default_rng(n1 + n2)
+    x1, x2 = rng.normal(size=(n1, 64)), rng.normal(size=(n2, 64)) * 0.8 + 0.1
+    expected = frechet_distance(*mean_and_cov(x1), *mean_and_cov(x2))
+    assert frechet_distance_features(x1, x2) == pytest.approx(expected, rel=1e-9)
+    assert frechet_distance_to_stats(x1, *mean_and_cov(x2)) == pytest.approx(expected, rel=1e-9)
+    assert frechet_distance_features(x1, x1) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_bootstrap_std_is_seeded_and_reflects_spread():
+    from evalkit.metrics.functional.frechet import bootstrap_std
+
+    x = np.arange(100.0)
+    a = bootstrap_std(lambda idx: x[idx].mean(), 100, 200, seed=1)
+    assert a == bootstrap_std(lambda idx: x[idx].mean(), 100, 200, seed=1)
+    assert a == pytest.approx(x.std() / np.sqrt(100), rel=0.15)  # standard error of the mean
