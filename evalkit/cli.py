@@ -77,6 +77,76 @@ def cmd_clip_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from evalkit.runner.sweep import expand, load_sweep, run_sweep
+
+    sweep, base = load_sweep(args.spec)
+    if args.dry_run:
+        for plan in expand(sweep, base):
+            print(f"{plan.spec.run_id}  " + "  ".join(f"{k}={v}" for k, v in plan.settings.items()))
+        return 0
+    result = run_sweep(sweep, base, args.out)
+    from evalkit.reports.sweep_report import render_sweep_report
+
+    report = render_sweep_report(result.sweep_dir)
+    counts = {s: sum(r["status"] == s for r in result.rows) for s in ("ok", "skipped", "failed")}
+    print(f"sweep {sweep.name}: {counts['ok']} run, {counts['skipped']} skipped (finished), {counts['failed']} failed")
+    for row in result.failed:
+        print(f"  failed: {row['run_id']}: {row['error']}")
+    print(f"results: {result.sweep_dir / 'results.parquet'} (and .csv)")
+    print(f"report: {report}")
+    return 1 if result.failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    path = Path(args.path)
+    if (path / "sweep.yaml").is_file():
+        from evalkit.reports.sweep_report import render_sweep_report
+
+        print(f"report: {render_sweep_report(path)}")
+    elif (path / "metrics.json").is_file():
+        from evalkit.reports.render import render_run_report
+
+        print(f"report: {render_run_report(path)[0]}")
+    else:
+        raise UserError(f"{path} is neither a run directory (metrics.json) nor a sweep directory (sweep.yaml)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import shutil
+    from pathlib import Path
+
+    from evalkit.reports import compare as cmp
+    from evalkit.store import atomic_write_text
+
+    current = cmp.load_metrics(args.current)
+    if args.update_baseline:
+        target = Path(args.baseline)
+        target = target / "metrics.json" if target.is_dir() else target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = Path(args.current)
+        shutil.copyfile(src / "metrics.json" if src.is_dir() else src, target)
+        print(f"baseline updated: {target}")
+        return 0
+    rows = cmp.compare(cmp.load_metrics(args.baseline), current, cmp.parse_tolerances(args.tolerance),
+                       exact=args.exact is not None, rtol=args.exact or 1e-3)
+    print(cmp.markdown(rows))
+    if args.junit:
+        atomic_write_text(args.junit, cmp.junit_xml(rows))
+    if args.json:
+        atomic_write_text(args.json, cmp.verdict_json(rows) + "\n")
+    if cmp.failed(rows):
+        bad = [r.metric for r in rows if r.verdict in ("regressed", "changed")]
+        print(f"FAIL: {', '.join(bad)} {'changed' if args.exact is not None else 'regressed'}"
+              + ("; if intended, run with --update-baseline" if args.exact is not None else ""))
+        return 1
+    print("OK: no regression")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evalkit",
@@ -92,6 +162,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="benchmark YAML, e.g. benchmarks/smoke.yaml")
     p.add_argument("--out", default="runs", help="folder that holds run directories (default: runs)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="run a sweep: a base spec x axes, each combination a run")
+    p.add_argument("spec", help="sweep YAML (name, base, axes)")
+    p.add_argument("--out", default="runs", help="folder that holds sweep directories (default: runs)")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="(re)render the report of a run or sweep directory")
+    p.add_argument("path", help="run directory or sweep directory")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="compare metrics with a baseline; exit 1 on a real regression")
+    p.add_argument("baseline", help="baseline run directory or metrics.json")
+    p.add_argument("current", help="current run directory or metrics.json")
+    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=ABS",
+                   help="absolute tolerance, e.g. fid=2.0 (repeatable; defaults: fid 1.0, kid/mean 0.001, "
+                        "cmmd 0.05, clip_score/mean 0.5)")
+    p.add_argument("--exact", nargs="?", type=float, const=1e-3, default=None, metavar="RTOL",
+                   help="deterministic mode: any change beyond RTOL (default 1e-3), either direction, fails")
+    p.add_argument("--junit", help="write JUnit XML here")
+    p.add_argument("--json", help="write the JSON verdict here")
+    p.add_argument("--update-baseline", action="store_true", help="copy CURRENT's metrics over BASELINE and exit 0")
+    p.set_defaults(func=cmd_compare)
 
     resize_help = "resize to 299: clean (clean-fid, default) or legacy-tf (torch-fidelity/torchmetrics)"
     p = sub.add_parser("fid-stats", help="build FID reference statistics (.npz) from a folder of images")

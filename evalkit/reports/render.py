@@ -16,6 +16,7 @@ import yaml
 from evalkit.store import atomic_write_text
 
 THUMBNAIL = 128
+CATEGORY_PLOT = "report-clip-categories.png"
 
 HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>evalkit report: {{ run_id }}</title>
@@ -27,7 +28,7 @@ HTML = """<!doctype html>
  .prompt { margin: .6rem 0 1.2rem; } .prompt p { margin: .2rem 0; font-size: .95rem; }
  .prompt img { width: {{ thumb }}px; height: {{ thumb }}px; object-fit: contain; margin-right: 4px; border: 1px solid #ddd; image-rendering: pixelated; }
  pre { background: #f7f7f7; padding: 1rem; overflow-x: auto; font-size: .85rem; }
- code { font-size: .9em; }
+ code { font-size: .9em; } img.plot { max-width: 100%; }
 </style></head><body>
 <h1>evalkit report: <code>{{ run_id }}</code></h1>
 <p>{{ n_images }} images of {{ n_prompts }} prompts.</p>
@@ -39,7 +40,8 @@ HTML = """<!doctype html>
 {% if category_rows %}<h3>CLIP score per category</h3>
 <table><tr><th>category</th><th>mean</th><th>95% CI</th></tr>
 {% for row in category_rows %}<tr><td>{{ row.name }}</td><td class="num">{{ row.value }}</td><td class="num">{{ row.ci }}</td></tr>
-{% endfor %}</table>{% endif %}
+{% endfor %}</table>
+<img class="plot" alt="CLIP score per category with 95% CIs" src="data:image/png;base64,{{ category_plot }}">{% endif %}
 <h2>Provenance</h2>
 <table><tr><th>metric</th><th>field</th><th>value</th></tr>
 {% for metric, fields in provenance.items() %}{% for k, v in fields.items() %}<tr><td>{{ metric }}</td><td>{{ k }}</td><td><code>{{ v }}</code></td></tr>
@@ -115,6 +117,7 @@ def _markdown(ctx: dict) -> str:
     if ctx["category_rows"]:
         lines += ["", "### CLIP score per category", "", "| category | mean | 95% CI |", "| --- | ---: | ---: |"]
         lines += [f"| {r['name']} | {r['value']} | {r['ci']} |" for r in ctx["category_rows"]]
+        lines += ["", f"![CLIP score per category]({CATEGORY_PLOT})"]
     lines += ["", "## Provenance", "", "| metric | field | value |", "| --- | --- | --- |"]
     lines += [f"| {m} | {k} | `{v}` |" for m, fields in ctx["provenance"].items() for k, v in fields.items()]
     lines += ["", "## Images by category", ""]
@@ -149,6 +152,14 @@ def render_run_report(run_dir: str | Path) -> tuple[Path, Path]:
         "spec_yaml": spec_yaml,
         "thumb": THUMBNAIL,
     }
+    ctx["category_plot"] = ""
+    if category_rows:
+        from evalkit.reports.plots import categories_from_metrics, category_bars
+        from evalkit.store import atomic_write_bytes
+
+        png = category_bars({metrics["run_id"]: categories_from_metrics(metrics["metrics"])})
+        atomic_write_bytes(run_dir / CATEGORY_PLOT, png)
+        ctx["category_plot"] = base64.b64encode(png).decode()
     html = jinja2.Environment(autoescape=True).from_string(HTML).render(**ctx)
     html_path = atomic_write_text(run_dir / "report.html", html)
     md_path = atomic_write_text(run_dir / "report.md", _markdown(ctx))
