@@ -187,3 +187,22 @@ def load_clip(backend: str, model: str, pretrained: str | None = None, device: s
     clip = BACKENDS[backend](model, pretrained, device)
     clip.batch_size = batch_size
     return clip
+
+
+class ClipMetric:
+    """Options shared by the metrics that run a CLIP model (CLIP score, CMMD)."""
+
+    default_model = "ViT-B-32"
+
+    def __init__(self, model: str | None = None, pretrained: str | None = None, backend: str = "open_clip",
+                 device: str = "cpu", batch_size: int = 32):
+        self.model = model or self.default_model
+        # open_clip: the pretrained tag, "openai" unless given (folders and hub repos carry
+        # their own weights); transformers: the hub revision, none unless given.
+        if pretrained is None and backend == "open_clip":
+            pretrained = "openai"
+        self.pretrained, self.backend, self.device, self.batch_size = pretrained, backend, device, batch_size
+
+    def load_clip(self, ctx) -> ClipModel:
+        """The run's shared instance of this CLIP model (see ScoringContext.clip)."""
+        return ctx.clip(self.backend, self.model, self.pretrained, self.device, self.batch_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from evalkit.metrics.base import MetricResult
+from evalkit.metrics.clip_models import ClipMetric
 from evalkit.metrics.features import batched
 from evalkit.metrics.stats import bootstrap_mean_ci
 
@@ -27,17 +28,12 @@ def mean_with_ci(scores, prompt_ids, seed: int = 0) -> tuple[float, float, float
     return float(np.mean(scores)), low, high
 
 
-class CLIPScore:
+class CLIPScore(ClipMetric):
     name = "clip_score"
     higher_is_better = True
 
-    def __init__(self, model: str = "ViT-B-32", pretrained: str | None = "openai", backend: str = "open_clip",
-                 device: str = "cpu", batch_size: int = 32):
-        self.backend, self.model, self.pretrained = backend, model, pretrained
-        self.device, self.batch_size = device, batch_size
-
     def compute(self, ctx) -> MetricResult:
-        clip = ctx.clip(self.backend, self.model, self.pretrained, self.device, self.batch_size)
+        clip = self.load_clip(ctx)
         samples = ctx.samples
         texts = samples["text"].tolist()
         img_emb = ctx.generated_features(clip)  # cached per run; shared with CMMD

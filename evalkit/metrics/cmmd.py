@@ -7,22 +7,19 @@ backend works, and the model is recorded with the number.
 from __future__ import annotations
 
 from evalkit.metrics.base import MetricResult
+from evalkit.metrics.clip_models import ClipMetric
 from evalkit.metrics.functional.kernel import mmd2_rbf
 
 SIGMA, SCALE = 10.0, 1000.0
 
 
-class CMMD:
+class CMMD(ClipMetric):
     name = "cmmd"
     higher_is_better = False
-
-    def __init__(self, model: str = "ViT-L-14-336", pretrained: str | None = "openai", backend: str = "open_clip",
-                 device: str = "cpu", batch_size: int = 32):
-        self.backend, self.model, self.pretrained = backend, model, pretrained
-        self.device, self.batch_size = device, batch_size
+    default_model = "ViT-L-14-336"
 
     def compute(self, ctx) -> MetricResult:
-        clip = ctx.clip(self.backend, self.model, self.pretrained, self.device, self.batch_size)
+        clip = self.load_clip(ctx)
         gen = ctx.generated_features(clip)
         ref, ref_info = ctx.reference_features(clip)
         value = SCALE * mmd2_rbf(gen, ref, SIGMA)
