@@ -30,7 +30,8 @@ def _err(frame, key: str):
     low, high = f"{key}/ci95_low", f"{key}/ci95_high"
     if low in frame and high in frame and frame[low].notna().all():
         value = frame[key]
-        return np.vstack([value - frame[low], frame[high] - value])
+        # clip: a CI endpoint equal to the value can differ from it by round-off
+        return np.clip(np.vstack([value - frame[low], frame[high] - value]), 0, None)
     return None
 
 
@@ -64,7 +65,7 @@ def category_bars(series: dict[str, dict[str, tuple[float, float, float]]]) -> b
         means = np.array([values.get(c, (np.nan,) * 3)[0] for c in categories])
         lows = np.array([values.get(c, (np.nan,) * 3)[1] for c in categories])
         highs = np.array([values.get(c, (np.nan,) * 3)[2] for c in categories])
-        ax.bar(x + i * width - 0.4 + width / 2, means, width, yerr=np.vstack([means - lows, highs - means]),
+        ax.bar(x + i * width - 0.4 + width / 2, means, width, yerr=np.clip(np.vstack([means - lows, highs - means]), 0, None),
                capsize=2, label=label)
     ax.set_xticks(x, categories, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("CLIP score (95% CI)")
