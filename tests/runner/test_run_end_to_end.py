@@ -91,7 +91,8 @@ def test_report_shows_numbers_images_and_spec(first_run, spec):
     out, summary = first_run
     html = (out / spec.run_id / "report.html").read_text()
     assert f"{summary.metrics['fid']:.4f}" in html
-    assert html.count("data:image/png;base64,") == 6
+    assert html.count('<img alt="') == 6  # the image grid: 3 prompts x 2 images
+    assert '<img class="plot" alt="CLIP score per category with 95% CIs"' in html
     for category in ("Colors", "Counting", "Text"):
         assert f"<h3>{category}</h3>" in html
     assert "RANDOM" in html and "builtin:tiny-sd" in html
