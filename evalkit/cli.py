@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrained", default=None, help="open_clip pretrained tag or checkpoint (e.g. openai)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_clip_score)
+
+    from evalkit.human.cli import add_subcommands as add_human_subcommands
+
+    add_human_subcommands(sub)  # evalkit human create|serve|analyze|export
     return parser
 
 
