@@ -26,6 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     summary = run_benchmark(spec, args.out)
+    if not summary.is_main:  # under accelerate/torchrun, only the main process reports
+        return 0
     print(f"run {spec.run_id}: {summary.images_made} of {summary.images_total} images generated, "
           f"{summary.features_extracted} feature extractions")
     for key, value in summary.metrics.items():
@@ -86,6 +88,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{plan.spec.run_id}  " + "  ".join(f"{k}={v}" for k, v in plan.settings.items()))
         return 0
     result = run_sweep(sweep, base, args.out)
+    from evalkit.runner.distributed import current
+
+    if not current().is_main:  # under accelerate/torchrun, only the main process reports
+        return 1 if result.failed else 0
     from evalkit.reports.sweep_report import render_sweep_report
 
     report = render_sweep_report(result.sweep_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Sequence
 
@@ -9,10 +10,26 @@ from evalkit.progress import progress
 from evalkit.store import RunStore
 from evalkit.types import GenerationConfig, ImageJob
 
+# Test hook (tests/runner/test_distributed.py): "RANK:N" makes process RANK exit at once,
+# like a killed worker, after it has written and journaled N batches.
+TEST_EXIT_ENV = "EVALKIT_TEST_EXIT_AFTER_BATCHES"
+
 
 def fixed_batches(jobs: Sequence[ImageJob], size: int) -> list[list[ImageJob]]:
     """Cut the job list into the same batches every time, whatever is already done."""
     return [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+
+
+def _has_missing(store: RunStore, batch: Sequence[ImageJob]) -> bool:
+    return any(not store.image_path(j.prompt.id, j.index).exists() for j in batch)
+
+
+def missing_batches(store: RunStore, jobs: Sequence[ImageJob], batch_size: int) -> list[int]:
+    """Indices of the fixed batches with at least one image not on disk.
+
+    Scanned once (by the main process) and shared, so all processes split the same list.
+    """
+    return [i for i, b in enumerate(fixed_batches(jobs, batch_size)) if _has_missing(store, b)]
 
 
 def generate_missing(
@@ -22,21 +39,26 @@ def generate_missing(
     config: GenerationConfig,
     rank: int = 0,
     world_size: int = 1,
+    todo: Sequence[int] | None = None,
 ) -> int:
     """Make every image of this rank's batches that is not on disk; returns how many were made.
 
+    With `todo` (from `missing_batches`) this rank takes every world_size-th batch of it,
+    so a resumed run spreads the remaining work evenly; without it, every world_size-th
+    batch of the whole run. Which process makes a batch does not change its bytes.
     A batch with any missing image is generated whole (so each image comes out of the
     same batch as the first time, byte for byte) and only the missing ones are written.
     Generators load their model on first use, so a finished run loads no model.
     """
-    batches = [
-        b for i, b in enumerate(fixed_batches(jobs, generator.batch_size))
-        if i % world_size == rank and any(not store.image_path(j.prompt.id, j.index).exists() for j in b)
-    ]
-    if not batches:
+    batches = fixed_batches(jobs, generator.batch_size)
+    if todo is None:
+        mine = [b for i, b in enumerate(batches) if i % world_size == rank and _has_missing(store, b)]
+    else:
+        mine = [batches[i] for i in list(todo)[rank::world_size]]
+    if not mine:
         return 0
     made = 0
-    for batch in progress(batches, desc="generate", unit="batch"):
+    for done, batch in enumerate(progress(mine, desc="generate", unit="batch") if rank == 0 else mine, 1):
         start = time.perf_counter()
         images = generator.generate(batch, config)
         seconds = (time.perf_counter() - start) / len(batch)
@@ -48,4 +70,6 @@ def generate_missing(
             rows.append({"prompt_id": job.prompt.id, "index": job.index, "seed": job.seed, "sha256": digest, "seconds": seconds})
         store.append_journal(rows, rank)
         made += len(rows)
+        if os.environ.get(TEST_EXIT_ENV) == f"{rank}:{done}":
+            os._exit(1)
     return made

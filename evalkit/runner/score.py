@@ -1,7 +1,15 @@
-"""Scoring stage: features (cached per run and extractor) and the metrics over them."""
+"""Scoring stage: features (cached per run and extractor) and the metrics over them.
+
+With several processes (evalkit.runner.distributed) each extracts every world_size-th
+missing image, the features are gathered so that every process holds the same full
+matrices, and every process computes the metrics identically; only the main process
+writes. Gathering the features, not just sums and covariances, is what KID's subsets,
+CMMD's kernel, FID's bootstrap and the per-run feature cache need.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -16,14 +24,68 @@ from evalkit.metrics.features import InceptionExtractor
 from evalkit.metrics.functional.frechet import mean_and_cov
 from evalkit.metrics.reference import load_stats, reference_features, resolve_reference_folder
 from evalkit.options import call_with_options
+from evalkit.progress import progress
+from evalkit.runner.distributed import ProcessFailed, SingleProcess
 from evalkit.store import RunStore, atomic_write
+
+
+def extract_sharded(procs, extractor, paths: list[Path]) -> np.ndarray:
+    """Features of the images at `paths`, in order, on every process.
+
+    Process r extracts paths[r::world_size] (balanced whatever the batch size; a
+    feature does not depend on the other images in its batch, up to round-off), then
+    all are gathered. The gather also checks that every process was asked for the
+    same images.
+    """
+    def mine():
+        chunk = paths[procs.rank :: procs.world_size]
+        images = (np.asarray(open_rgb(p)) for p in chunk)
+        if procs.is_main:  # one progress display for the group
+            images = progress(images, desc=f"features {extractor.key}", unit="img", total=len(chunk))
+        feats = extractor.extract(images) if chunk else None
+        return _digest(paths), feats
+
+    parts = procs.run(mine, gather=True)
+    if len({digest for digest, _ in parts}) != 1:
+        raise ProcessFailed("processes disagree on which images need features (is the run directory shared?)")
+    shards = [(r, f) for r, (_, f) in enumerate(parts) if f is not None and len(f)]
+    if not shards:
+        return np.zeros((0, 0), np.float32)
+    first = shards[0][1]
+    out = np.empty((len(paths), first.shape[1]), first.dtype)
+    for r, feats in shards:
+        out[r :: procs.world_size] = feats
+    return out
+
+
+def _digest(paths: list[Path]) -> str:
+    return hashlib.sha256("\n".join(map(str, paths)).encode()).hexdigest()
+
+
+def warm_reference_cache(procs, folder: Path, extractor) -> None:
+    """Fill the reference-feature cache with every process extracting a share of the images.
+
+    The file name is the one metrics.reference.reference_features uses; should the two
+    ever differ, that function finds no cache and extracts on its own: slower, never wrong.
+    """
+    from evalkit.cache import cache_dir
+    from evalkit.images import list_images
+    from evalkit.metrics.reference import file_list_fingerprint
+
+    files = list_images(folder)
+    path = cache_dir("features") / f"{extractor.key}-{file_list_fingerprint(folder, files)[:16]}.npy"
+    if procs.run(path.is_file, here=procs.is_main, gather=True)[0]:
+        return
+    feats = extract_sharded(procs, extractor, files)
+    procs.run(lambda: atomic_write(path, lambda f: np.save(f, feats)), here=procs.is_local_main)
 
 
 class ScoringContext:
     """What metrics need from a run: its samples, images, and cached features."""
 
-    def __init__(self, store: RunStore, samples, spec: BenchmarkSpec):
+    def __init__(self, store: RunStore, samples, spec: BenchmarkSpec, processes=None):
         self.store, self.samples, self.spec = store, samples, spec
+        self.procs = processes or SingleProcess()
         self._extractors: dict = {}
         self._generated: dict = {}
         self._reference: dict = {}
@@ -49,7 +111,9 @@ class ScoringContext:
         """One loaded CLIP model per setting, shared by CLIP score and CMMD."""
         key = (backend, model, pretrained, device)
         if key not in self._clips:
-            self._clips[key] = load_clip(backend, model, pretrained, device, batch_size)
+            self._clips[key] = self.procs.first_on_local_main(
+                lambda: load_clip(backend, model, pretrained, device, batch_size)
+            )
         return self._clips[key]
 
     def generated_features(self, extractor) -> np.ndarray:
@@ -57,6 +121,7 @@ class ScoringContext:
 
         Only images whose sha256 is not in the cache are extracted, so re-scoring (or
         scoring with another metric on the same features) extracts nothing again.
+        With several processes, each extracts a share and all get every feature.
         """
         if extractor.key in self._generated:
             return self._generated[extractor.key]
@@ -67,9 +132,9 @@ class ScoringContext:
                 cached = dict(zip(data["sha256"].tolist(), data["features"]))
         shas = self.samples["sha256"].tolist()
         todo = [i for i, s in enumerate(shas) if s not in cached]
-        if todo:
+        if todo or self.procs.world_size > 1:  # every process joins the gather, even with nothing to do
             paths = self.paths()
-            new = extractor.extract(np.asarray(open_rgb(paths[i])) for i in todo)
+            new = extract_sharded(self.procs, extractor, [paths[i] for i in todo])
             self.features_extracted += len(todo)
             cached.update({shas[i]: f for i, f in zip(todo, new)})
         feats = np.stack([cached[s] for s in shas])
@@ -79,14 +144,18 @@ class ScoringContext:
                 np.savez(buf, sha256=np.array(shas), features=feats)
                 f.write(buf.getvalue())
 
-            atomic_write(path, write)
+            self.procs.run(lambda: atomic_write(path, write), here=self.procs.is_main)
         self._generated[extractor.key] = feats
         return feats
 
     def reference_features(self, extractor) -> tuple[np.ndarray, dict]:
         if extractor.key not in self._reference:
-            folder = resolve_reference_folder(self.spec.reference.images)
-            self._reference[extractor.key] = reference_features(folder, extractor)
+            folder = self.procs.first_on_local_main(lambda: resolve_reference_folder(self.spec.reference.images))
+            if self.procs.world_size > 1:
+                warm_reference_cache(self.procs, folder, extractor)
+            self._reference[extractor.key] = self.procs.first_on_local_main(
+                lambda: reference_features(folder, extractor)
+            )
         return self._reference[extractor.key]
 
     def reference_stats(self, extractor) -> tuple[np.ndarray, np.ndarray, dict]:

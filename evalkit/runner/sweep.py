@@ -120,18 +120,25 @@ def run_sweep(sweep: SweepSpec, base: dict, out_root: str | Path = "runs") -> Sw
     from evalkit.runner.samples import write_parquet
     from evalkit.store import atomic_write_text
 
+    from evalkit.runner.distributed import current
+
+    # Under accelerate/torchrun every run is sharded across all processes (run_benchmark
+    # does that); the main process alone decides what is finished and writes sweep files.
+    procs = current()
     sweep_dir = Path(out_root) / sweep.name
     runs_root = sweep_dir / "runs"
     planned = expand(sweep, base)
     result = SweepResult(sweep_dir)
-    atomic_write_text(sweep_dir / "sweep.yaml", yaml.safe_dump(
-        {"sweep": sweep.model_dump(mode="json"), "runs": [{"run_id": p.spec.run_id, **p.settings} for p in planned]},
-        sort_keys=False,
-    ))
-    for plan in progress(planned, desc=f"sweep {sweep.name}", unit="run"):
+    if procs.is_main:
+        atomic_write_text(sweep_dir / "sweep.yaml", yaml.safe_dump(
+            {"sweep": sweep.model_dump(mode="json"), "runs": [{"run_id": p.spec.run_id, **p.settings} for p in planned]},
+            sort_keys=False,
+        ))
+    shown = progress(planned, desc=f"sweep {sweep.name}", unit="run") if procs.is_main else planned
+    for plan in shown:
         run_dir = runs_root / plan.spec.run_id
         row = {"run_id": plan.spec.run_id, **plan.settings}
-        if is_finished(run_dir, plan.spec):
+        if procs.run(lambda: is_finished(run_dir, plan.spec), here=procs.is_main, gather=True)[0]:
             row["status"] = "skipped"
         else:
             try:
@@ -141,13 +148,15 @@ def run_sweep(sweep: SweepSpec, base: dict, out_root: str | Path = "runs") -> Sw
             except Exception as err:  # a failed run is recorded; the sweep goes on
                 row["status"] = "failed"
                 row["error"] = f"{type(err).__name__}: {err}"
-                (run_dir).mkdir(parents=True, exist_ok=True)
-                atomic_write_text(run_dir / "error.txt", traceback.format_exc())
+                if procs.is_main:
+                    atomic_write_text(run_dir / "error.txt", traceback.format_exc())
         metrics_path = run_dir / "metrics.json"
         if row["status"] != "failed" and metrics_path.is_file():
             row.update(json.loads(metrics_path.read_text())["metrics"])
         result.rows.append(row)
-    frame = pd.DataFrame(result.rows)
-    write_parquet(sweep_dir / "results.parquet", frame)
-    atomic_write_text(sweep_dir / "results.csv", frame.to_csv(index=False))
+    if procs.is_main:
+        frame = pd.DataFrame(result.rows)
+        write_parquet(sweep_dir / "results.parquet", frame)
+        atomic_write_text(sweep_dir / "results.csv", frame.to_csv(index=False))
+    procs.barrier()
     return result
