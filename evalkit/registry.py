@@ -19,6 +19,8 @@ SUITES: dict[str, str] = {
 GENERATORS: dict[str, str] = {
     "diffusers_pipeline": "evalkit.generators.diffusers_pipeline:DiffusersPipelineGenerator",
     "image_folder": "evalkit.generators.image_folder:ImageFolderGenerator",
+    "imagen_cascade": "evalkit.generators.imagen_cascade:ImagenCascadeGenerator",
+    "deepfloyd_if": "evalkit.generators.deepfloyd_if:DeepFloydIFGenerator",
 }
 
 METRICS: dict[str, str] = {
@@ -36,6 +38,8 @@ DESCRIPTIONS: dict[str, str] = {
     "smoke": "22 self-written prompts, 2 per DrawBench category (offline)",
     "diffusers_pipeline": "any diffusers text-to-image pipeline, by hub id or local directory",
     "image_folder": "images made elsewhere: a folder laid out as <prompt-id>/<index>.png",
+    "imagen_cascade": "Imagen-style cascade (BERT/T5/CLIP encoder, 64px base + super-resolution UNets), local folder",
+    "deepfloyd_if": "DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders",
     "fid": "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)",
     "kid": "Kernel Inception Distance (unbiased polynomial MMD over subsets)",
     "clip_score": "CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI",

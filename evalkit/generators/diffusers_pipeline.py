@@ -20,6 +20,20 @@ def _looks_like_path(ref: str) -> bool:
     return ref.startswith((".", "/", "~")) or os.path.exists(ref)
 
 
+def _scheduler(cls, config, options: dict):
+    """cls.from_config(config) with `options` overriding it; unknown option names are an error, not ignored."""
+    import inspect
+
+    known = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        raise UserError(
+            f"{cls.__name__} has no option '{unknown[0]}' (scheduler_options); its options are: "
+            f"{', '.join(k for k in known if k != 'self')}"
+        )
+    return cls.from_config(config, **options)
+
+
 class DiffusersPipelineGenerator:
     name = "diffusers_pipeline"
 
@@ -32,6 +46,8 @@ class DiffusersPipelineGenerator:
         dtype: str = "float32",
         batch_size: int = 4,
         scheduler: str | None = None,
+        scheduler_options: dict | None = None,
+        safety_checker: bool = True,
     ):
         if dtype not in DTYPES:
             raise UserError(f"generator dtype '{dtype}' is not supported; use one of {', '.join(DTYPES)}")
@@ -49,6 +65,12 @@ class DiffusersPipelineGenerator:
         self.revision, self.variant = revision, variant
         self.device, self.dtype, self.batch_size = device, dtype, batch_size
         self.scheduler = scheduler
+        # e.g. {timestep_spacing: trailing, use_karras_sigmas: true}: overrides of the scheduler's config
+        if scheduler_options is not None and not isinstance(scheduler_options, dict):
+            raise UserError(f"generator scheduler_options must be a mapping like {{timestep_spacing: trailing}}, got {scheduler_options!r}")
+        self.scheduler_options = dict(scheduler_options or {})
+        # False drops the pipeline's NSFW filter, which blacks out flagged images (and so moves FID).
+        self.safety_checker = safety_checker
         self._pipe = None
 
     def _load(self):
@@ -57,9 +79,10 @@ class DiffusersPipelineGenerator:
 
         quiet_hf_logging()
         source = str(self.local_dir) if self.local_dir else self.model_ref
+        extra = {} if self.safety_checker else {"safety_checker": None, "requires_safety_checker": False}
         try:
             pipe = diffusers.DiffusionPipeline.from_pretrained(
-                source, revision=self.revision, variant=self.variant, dtype=getattr(torch, self.dtype)
+                source, revision=self.revision, variant=self.variant, dtype=getattr(torch, self.dtype), **extra
             )
         except (OSError, ValueError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -71,7 +94,9 @@ class DiffusersPipelineGenerator:
             cls = getattr(diffusers, self.scheduler, None)
             if cls is None or not hasattr(cls, "from_config"):
                 raise UserError(f"unknown diffusers scheduler '{self.scheduler}' (e.g. DDIMScheduler, EulerDiscreteScheduler)")
-            pipe.scheduler = cls.from_config(pipe.scheduler.config)
+            pipe.scheduler = _scheduler(cls, pipe.scheduler.config, self.scheduler_options)
+        elif self.scheduler_options:
+            pipe.scheduler = _scheduler(type(pipe.scheduler), pipe.scheduler.config, self.scheduler_options)
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(self.device)
 
@@ -112,6 +137,11 @@ class DiffusersPipelineGenerator:
             "device": self.device,
             "scheduler": self.scheduler,
         }
+        # Only when set, so fingerprints of specs that do not use them stay as they were.
+        if self.scheduler_options:
+            fp["scheduler_options"] = dict(sorted(self.scheduler_options.items()))
+        if not self.safety_checker:
+            fp["safety_checker"] = False
         if self.local_dir is not None:
             fp["model_dir_sha"] = dir_fingerprint(self.local_dir)
         else:

@@ -114,10 +114,39 @@ def build_tiny_clip_hf(out_dir: Path, seed: int = 0) -> None:
     CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(out_dir)
 
 
+def _cascade_builder(preset: str) -> Callable[[Path], None]:
+    """An Imagen-style cascade (16 -> 32 -> 64) with the preset's text encoder; see cascade_build.py."""
+
+    def build(out_dir: Path, seed: int = 0) -> None:
+        from evalkit.generators.cascade_build import build_cascade, preset as arch
+
+        build_cascade(out_dir, arch(preset), seed=seed)
+
+    return build
+
+
+def _if_builder(stage: str) -> Callable[[Path], None]:
+    """A DeepFloyd-IF-architecture pipeline folder for one stage; see tiny_if.py."""
+
+    def build(out_dir: Path, seed: int = 0) -> None:
+        from evalkit.generators.tiny_if import BUILDERS as IF_BUILDERS
+
+        IF_BUILDERS[stage](out_dir, seed=seed)
+
+    return build
+
+
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "tiny-sd": build_tiny_sd,
     "tiny-clip": build_tiny_clip,
     "tiny-clip-hf": build_tiny_clip_hf,
+    "tiny-imagen-bert": _cascade_builder("tiny-bert"),
+    "tiny-imagen-t5": _cascade_builder("tiny-t5"),
+    "tiny-imagen-clip": _cascade_builder("tiny-clip"),
+    "tiny-imagen-minilm": _cascade_builder("tiny-minilm"),  # the real pretrained MiniLM (BERT) encoder
+    "tiny-if-1": _if_builder("stage_1"),
+    "tiny-if-2": _if_builder("stage_2"),
+    "tiny-sd-x4-upscaler": _if_builder("stage_3"),
 }
 
 

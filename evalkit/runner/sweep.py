@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,9 @@ def _set(tree: dict, dotted: str, value: Any) -> None:
 
 
 def _label(settings: dict[str, Any]) -> str:
+    """`model_builtin_tiny-imagen-bert-guidance_scale_3.0`: safe in a run id and a folder name."""
     parts = [f"{k.split('.')[-1]}_{v}" for k, v in settings.items()]
-    return "-".join(parts).replace("/", "_").replace(" ", "_")
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))
 
 
 def expand(sweep: SweepSpec, base: dict) -> list[PlannedRun]:

@@ -98,3 +98,12 @@ def test_report_command_rerenders(swept, capsys):
     run_dir = next(p for p in (sweep_dir / "runs").iterdir() if (p / "metrics.json").is_file())
     assert main(["report", str(run_dir)]) == 0
     assert main(["report", str(sweep_dir / "nope")]) == 2
+
+
+def test_run_names_are_sanitised(tmp_path):
+    from evalkit.runner.sweep import SweepSpec
+
+    base = {"name": "b", "suite": {"name": "smoke"}, "generator": {"name": "image_folder", "path": str(tmp_path)}}
+    sweep = SweepSpec(name="s", base=base, axes={"generator.path": [str(tmp_path)], "seed": [1]})
+    (run,) = expand(sweep, base)
+    assert run.spec.name.startswith("s-path__") and "/" not in run.spec.name and run.spec.name.endswith("-seed_1")

@@ -1,0 +1,63 @@
+"""Where a model comes from: `builtin:<name>`, a local directory, or a hub id.
+
+Shared by the adapters so each reports missing folders and failed loads the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from evalkit.errors import UserError
+from evalkit.fingerprint import dir_fingerprint
+from evalkit.generators.tiny import is_builtin, resolve_builtin
+
+DTYPES = ("float32", "float16", "bfloat16")
+
+
+def looks_like_path(ref: str) -> bool:
+    """Hub ids are `name` or `org/name`; anything existing or starting like a path is local."""
+    return ref.startswith((".", "/", "~")) or os.path.exists(ref)
+
+
+def local_dir(ref: str, who: str, marker: str, what: str) -> Path | None:
+    """The local folder `ref` names (checked to hold `marker`), or None for a hub id."""
+    if is_builtin(ref):
+        return resolve_builtin(ref)
+    if not looks_like_path(ref):
+        return None
+    path = Path(ref).expanduser()
+    if not (path / marker).exists():
+        problem = "does not exist" if not path.exists() else f"has no {marker}"
+        raise UserError(f"{who}: {what} folder {path} {problem}; give a folder made by save_pretrained, or a hub id like 'org/model'")
+    return path
+
+
+def describe(ref: str, path: Path | None, revision: str | None) -> dict:
+    """Fingerprint part for one model: directory hash for local folders, id + revision for hub ids."""
+    if path is not None:
+        return {"ref": ref, "dir_sha": dir_fingerprint(path)}
+    return {"ref": ref, "revision": revision or "main"}
+
+
+def load_failed(who: str, source: str, err: Exception) -> UserError:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return UserError(
+        f"{who}: could not load '{source}': {first} "
+        "(offline? download it first and pass the local directory instead of the hub id)"
+    )
+
+
+def check_common(who: str, dtype: str, batch_size: int, micro_batch_size: int | None = None) -> None:
+    if dtype not in DTYPES:
+        raise UserError(f"{who}: dtype '{dtype}' is not supported; use one of {', '.join(DTYPES)}")
+    if batch_size < 1:
+        raise UserError(f"{who}: batch_size must be at least 1, got {batch_size}")
+    if micro_batch_size is not None and micro_batch_size < 1:
+        raise UserError(f"{who}: micro_batch_size must be at least 1, got {micro_batch_size}")
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return getattr(torch, name)

@@ -1,0 +1,41 @@
+"""Character-level BERT / T5 / CLIP tokenizers built in code, so random-weight encoders work offline.
+
+Every text tokenizes (letters, digits, punctuation; anything else becomes the unknown
+token), and the tokenizers save and load with save_pretrained / AutoTokenizer like real ones.
+"""
+
+from __future__ import annotations
+
+import string
+
+_CHARS = list(string.ascii_letters + string.digits + string.punctuation)
+
+
+def bert_tokenizer():
+    """WordPiece over single characters: 'cat' -> c ##a ##t."""
+    from transformers import BertTokenizer
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + _CHARS + ["##" + c for c in _CHARS]
+    return BertTokenizer(vocab={w: i for i, w in enumerate(words)}, do_lower_case=False, model_max_length=512)
+
+
+def t5_tokenizer():
+    """Unigram over single characters with T5's special tokens (<pad>=0, </s>=1, <unk>=2)."""
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
+    pieces += [("\u2581" + c, -3.0) for c in _CHARS] + [(c, -4.0) for c in _CHARS]
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=512)
+
+
+def clip_tokenizer():
+    """CLIP's byte-level BPE with single-byte tokens and no merges (as tiny-sd uses)."""
+    from transformers import CLIPTokenizer
+
+    from evalkit.generators.tiny import _byte_level_vocab
+
+    vocab, merges = _byte_level_vocab()
+    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
+
+
+TOKENIZERS = {"bert": bert_tokenizer, "t5": t5_tokenizer, "clip": clip_tokenizer}
