@@ -20,11 +20,6 @@ import sys
 from pathlib import Path
 
 MIB = 1 << 20
-# The cascades, usable here also before they are listed in evalkit.registry.
-CASCADES = {
-    "imagen_cascade": "evalkit.generators.imagen_cascade:ImagenCascadeGenerator",
-    "deepfloyd_if": "evalkit.generators.deepfloyd_if:DeepFloydIFGenerator",
-}
 
 
 def _status_kib(field: str) -> int:
@@ -85,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     options = json.loads(args.generator)
     name = options.pop("name")
-    module, attr = (registry.GENERATORS.get(name) or CASCADES[name]).split(":")
-    cls = getattr(__import__(module, fromlist=[attr]), attr)
+    cls = registry.resolve("generator", name)
     jobs = [ImageJob(Prompt(f"p{i}", f"a photo of object number {i}"), 0, i) for i in range(args.images)]
     config = GenerationConfig(num_inference_steps=args.steps, guidance_scale=args.guidance)
     if args.warmup:  # first-call costs (lazy imports, kernel caches) would otherwise land on the first mode

@@ -1,18 +1,10 @@
-"""Fixtures for the generator tests: one torch thread, the cascades registered, tiny prompts."""
+"""Fixtures for the generator tests: one torch thread, tiny prompts."""
 
 from __future__ import annotations
 
 import pytest
 
-from evalkit import registry
 from evalkit.types import ImageJob, Prompt
-
-# Registered here until evalkit/registry.py lists them (setitem is a no-op once it does).
-CASCADES = {
-    "imagen_cascade": "evalkit.generators.imagen_cascade:ImagenCascadeGenerator",
-    "deepfloyd_if": "evalkit.generators.deepfloyd_if:DeepFloydIFGenerator",
-}
-
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():
@@ -24,12 +16,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-@pytest.fixture
-def cascades_registered(monkeypatch):
-    for name, target in CASCADES.items():
-        monkeypatch.setitem(registry.GENERATORS, name, target)
 
 
 def _make_jobs(texts: list[str], seed0: int = 100) -> list[ImageJob]:

@@ -18,14 +18,14 @@ ONLINE = ["encoder-ablation", "if-cascade", "drawbench-sd15", "coco-fid30k-sd15"
 
 
 @pytest.mark.parametrize("name", ONLINE + [f"{n}-tiny" for n in ONLINE])
-def test_spec_parses_with_known_options(name, cascades_registered):
+def test_spec_parses_with_known_options(name):
     spec = load_spec(BENCHMARKS / f"{name}.yaml")
     cls = registry.resolve("generator", spec.generator.name)
     params = inspect.signature(cls).parameters
     assert set(spec.generator.options) <= set(params), set(spec.generator.options) - set(params)
 
 
-def test_online_specs_use_hub_ids(cascades_registered):
+def test_online_specs_use_hub_ids():
     sd = load_spec(BENCHMARKS / "drawbench-sd15.yaml").generator.options
     assert sd["model"] == "runwayml/stable-diffusion-v1-5"
     if_spec = load_spec(BENCHMARKS / "if-cascade.yaml")
@@ -39,7 +39,7 @@ def test_online_specs_use_hub_ids(cascades_registered):
 
 
 @pytest.mark.parametrize("name", ["encoder-ablation-tiny", "if-cascade-tiny"])
-def test_offline_cascade_specs_generate(name, cascades_registered):
+def test_offline_cascade_specs_generate(name):
     spec = load_spec(BENCHMARKS / f"{name}.yaml")
     jobs = make_jobs(spec, load_prompts(spec))[:2]
     images = make_generator(spec).generate(jobs, GenerationConfig(**spec.generation.model_dump()))
