@@ -13,10 +13,14 @@ from evalkit.errors import UserError
 def cmd_ls(args: argparse.Namespace) -> int:
     from evalkit import registry
 
+    from evalkit.generators.tiny import BUILDERS
+
     for title, table in (("suites", registry.SUITES), ("generators", registry.GENERATORS), ("metrics", registry.METRICS)):
         print(f"{title}:")
         for name in table:
             print(f"  {name:<20} {registry.DESCRIPTIONS.get(name, '')}")
+    print("built-in random-weight models (offline tests and smoke runs; built into the cache on first use):")
+    print("  " + ", ".join(f"builtin:{name}" for name in BUILDERS))
     return 0
 
 

@@ -37,7 +37,8 @@ def test_help_and_ls_import_no_torch():
 def test_ls_lists_everything():
     out = run_cli("ls")
     assert out.returncode == 0
-    for name in ("drawbench", "parti", "coco30k", "file", "smoke", "diffusers_pipeline", "image_folder", "fid", "kid", "clip_score"):
+    for name in ("drawbench", "parti", "coco30k", "file", "smoke", "diffusers_pipeline", "image_folder", "imagen_cascade",
+                 "deepfloyd_if", "fid", "kid", "cmmd", "clip_score", "builtin:tiny-sd", "builtin:tiny-imagen-t5"):
         assert name in out.stdout
 
 
