@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Sequence
 
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
+from evalkit.generators.model_ref import check_common, load_failed, local_dir, torch_dtype
 from evalkit.generators.quiet import quiet_hf_logging
-from evalkit.generators.tiny import is_builtin, resolve_builtin
 from evalkit.types import GenerationConfig, ImageJob
 
-DTYPES = ("float32", "float16", "bfloat16")
-
-
-def _looks_like_path(ref: str) -> bool:
-    """Hub ids are `name` or `org/name`; anything existing or starting like a path is local."""
-    return ref.startswith((".", "/", "~")) or os.path.exists(ref)
+WHO = "diffusers_pipeline"
 
 
 def _scheduler(cls, config, options: dict):
@@ -49,25 +42,15 @@ class DiffusersPipelineGenerator:
         scheduler_options: dict | None = None,
         safety_checker: bool = True,
     ):
-        if dtype not in DTYPES:
-            raise UserError(f"generator dtype '{dtype}' is not supported; use one of {', '.join(DTYPES)}")
-        if batch_size < 1:
-            raise UserError(f"generator batch_size must be at least 1, got {batch_size}")
+        check_common(WHO, dtype, batch_size)
         self.model_ref = model
-        self.local_dir = resolve_builtin(model) if is_builtin(model) else None
-        if self.local_dir is None and _looks_like_path(model):
-            self.local_dir = Path(model).expanduser()
-            if not (self.local_dir / "model_index.json").is_file():
-                raise UserError(
-                    f"no diffusers pipeline at {self.local_dir}: expected a folder with model_index.json "
-                    "(made by pipeline.save_pretrained), or give a hub id like 'org/model'"
-                )
+        self.local_dir = local_dir(model, WHO, "model_index.json", "pipeline")
         self.revision, self.variant = revision, variant
         self.device, self.dtype, self.batch_size = device, dtype, batch_size
         self.scheduler = scheduler
         # e.g. {timestep_spacing: trailing, use_karras_sigmas: true}: overrides of the scheduler's config
         if scheduler_options is not None and not isinstance(scheduler_options, dict):
-            raise UserError(f"generator scheduler_options must be a mapping like {{timestep_spacing: trailing}}, got {scheduler_options!r}")
+            raise UserError(f"{WHO}: scheduler_options must be a mapping like {{timestep_spacing: trailing}}, got {scheduler_options!r}")
         self.scheduler_options = dict(scheduler_options or {})
         # False drops the pipeline's NSFW filter, which blacks out flagged images (and so moves FID).
         self.safety_checker = safety_checker
@@ -75,21 +58,16 @@ class DiffusersPipelineGenerator:
 
     def _load(self):
         import diffusers
-        import torch
 
         quiet_hf_logging()
         source = str(self.local_dir) if self.local_dir else self.model_ref
         extra = {} if self.safety_checker else {"safety_checker": None, "requires_safety_checker": False}
         try:
             pipe = diffusers.DiffusionPipeline.from_pretrained(
-                source, revision=self.revision, variant=self.variant, dtype=getattr(torch, self.dtype), **extra
+                source, revision=self.revision, variant=self.variant, dtype=torch_dtype(self.dtype), **extra
             )
         except (OSError, ValueError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(
-                f"could not load diffusers pipeline '{source}': {first} "
-                "(offline? download it first and pass the local directory as `model:`)"
-            ) from None
+            raise load_failed(WHO, source, err) from None
         if self.scheduler:
             cls = getattr(diffusers, self.scheduler, None)
             if cls is None or not hasattr(cls, "from_config"):

@@ -79,11 +79,16 @@ def file_list_fingerprint(folder: Path, files: list[Path]) -> str:
     return h.hexdigest()
 
 
+def reference_cache_path(folder: Path, files: list[Path], extractor) -> tuple[Path, str]:
+    """Where the features of this reference set for this extractor are cached, and the set's fingerprint."""
+    fingerprint = file_list_fingerprint(folder, files)
+    return cache_dir("features") / f"{extractor.key}-{fingerprint[:16]}.npy", fingerprint
+
+
 def reference_features(folder: Path, extractor) -> tuple[np.ndarray, dict]:
     """Features of every image in `folder`, cached by extractor key and file-list fingerprint."""
     files = list_images(folder)
-    fingerprint = file_list_fingerprint(folder, files)
-    cached = cache_dir("features") / f"{extractor.key}-{fingerprint[:16]}.npy"
+    cached, fingerprint = reference_cache_path(folder, files, extractor)
     if cached.is_file():
         feats = np.load(cached)
     else:

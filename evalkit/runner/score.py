@@ -63,17 +63,13 @@ def _digest(paths: list[Path]) -> str:
 
 
 def warm_reference_cache(procs, folder: Path, extractor) -> None:
-    """Fill the reference-feature cache with every process extracting a share of the images.
-
-    The file name is the one metrics.reference.reference_features uses; should the two
-    ever differ, that function finds no cache and extracts on its own: slower, never wrong.
-    """
-    from evalkit.cache import cache_dir
+    """Fill the reference-feature cache (the file reference_features reads) with every
+    process extracting a share of the images."""
     from evalkit.images import list_images
-    from evalkit.metrics.reference import file_list_fingerprint
+    from evalkit.metrics.reference import reference_cache_path
 
     files = list_images(folder)
-    path = cache_dir("features") / f"{extractor.key}-{file_list_fingerprint(folder, files)[:16]}.npy"
+    path, _ = reference_cache_path(folder, files, extractor)
     if procs.run(path.is_file, here=procs.is_main, gather=True)[0]:
         return
     feats = extract_sharded(procs, extractor, files)
