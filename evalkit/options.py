@@ -1,22 +1,130 @@
-"""Call a registered object with options from a spec, turning bad options into UserErrors."""
+"""Typed options: every component declares its options as a pydantic model.
+
+`validate(Options, data, where)` turns a mapping from a spec into a frozen options object,
+or raises one UserError line with the dotted path of the first bad field:
+
+    generator.stages.1.guidance: must be >= 0 (got -1)
+    generator.batch_sise: unknown option; did you mean 'batch_size'? (options: model, ...)
+
+Options are strict: YAML `"4"` is not an int and `yes` is not a path, so a typo in a
+spec never silently becomes a different setting.
+"""
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+import difflib
+import math
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evalkit.errors import UserError
 
+M = TypeVar("M", bound=BaseModel)
 
-def call_with_options(kind: str, name: str, fn: Callable, options: dict[str, Any], **fixed: Any) -> Any:
-    """Call fn(**fixed, **options) after checking the option names against its signature."""
-    params = inspect.signature(fn).parameters
-    named = {k: p for k, p in params.items() if k not in fixed and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    unknown = [k for k in options if k not in named and not takes_any]
-    if unknown:
-        raise UserError(f"{kind} '{name}' has no option '{unknown[0]}'; its options are: {', '.join(named) or '(none)'}")
-    missing = [k for k, p in named.items() if p.default is p.empty and k not in options]
-    if missing:
-        raise UserError(f"{kind} '{name}' needs option '{missing[0]}'; add it under `{kind}:` in the spec")
-    return fn(**fixed, **options)
+
+class Options(BaseModel):
+    """Base of every component's options: frozen, strict, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, protected_namespaces=())
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready mapping of every option, defaults included (what the run records)."""
+        return self.model_dump(mode="json")
+
+
+class NoOptions(Options):
+    """For components that take no options."""
+
+
+_MESSAGES = {
+    "missing": "required option is missing",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "finite_number": "must be a finite number",
+}
+
+
+def _where(prefix: str, loc: tuple) -> str:
+    parts = [prefix] if prefix else []
+    # pydantic names union members and function validators in the location; they mean nothing to users
+    parts += [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    return ".".join(parts) or "(top level)"
+
+
+def _unknown(model: type[BaseModel], loc: tuple) -> str:
+    """'unknown option; did you mean ...' with the valid names of the model at `loc`."""
+    owner: Any = model
+    for part in loc[:-1]:
+        field = getattr(owner, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        owner = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if owner is None:
+            break
+    names = list(getattr(owner, "model_fields", {})) if owner is not None else []
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    listed = f"(options: {', '.join(names)})" if names else ""
+    return f"unknown option; {hint}{listed}".strip()
+
+
+def describe_error(err: ValidationError, model: type[BaseModel], prefix: str = "") -> str:
+    """One line for the first error of a pydantic ValidationError: `dotted.path: problem (got X)`."""
+    errors = err.errors()
+    first = errors[0]
+    kind, loc = first["type"], tuple(first["loc"])
+    if kind == "extra_forbidden":
+        message = _unknown(model, loc)
+    else:
+        message = _MESSAGES.get(kind) or first["msg"].replace("Input should be", "must be").replace("Value error, ", "")
+    shown = "" if kind in ("missing", "extra_forbidden") else f" (got {_short(first.get('input'))})"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{_where(prefix, loc)}: {message}{shown}{more}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validate(model: type[M], data: Any, where: str = "") -> M:
+    """`model` validated from `data` (a mapping, or None for all defaults); one-line UserError."""
+    if data is None:
+        data = {}
+    if isinstance(data, model):
+        return data
+    if not isinstance(data, dict):
+        raise UserError(f"{where or 'options'}: must be a mapping of options, got {type(data).__name__} {_short(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise UserError(describe_error(err, model, where)) from None
+
+
+def finite(value: float) -> float:
+    """A pydantic after-validator: NaN and infinities are not settings."""
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class Component:
+    """A pluggable part (suite, generator, metric, extractor) built from its typed options.
+
+    `Options` is the component's pydantic model; the constructor takes a validated instance.
+    `create(**options)` validates keyword options first (handy in Python code and tests).
+    """
+
+    Options: ClassVar[type[Options]] = NoOptions
+
+    def __init__(self, options: Options | None = None):
+        self.options = options if options is not None else type(self).Options()
+
+    @classmethod
+    def create(cls, **options: Any):
+        return cls(validate(cls.Options, options, cls.__name__))

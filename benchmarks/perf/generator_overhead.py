@@ -149,7 +149,7 @@ def sd_overhead(args) -> dict:
 def if_overhead(args) -> dict:
     import torch
 
-    from evalkit.generators.deepfloyd_if import DeepFloydIFGenerator
+    from evalkit.generators.cascade.deepfloyd_if import DeepFloydIFGenerator
     from evalkit.types import GenerationConfig
 
     gen = DeepFloydIFGenerator("builtin:tiny-if-1", "builtin:tiny-if-2", "builtin:tiny-sd-x4-upscaler",
@@ -205,7 +205,7 @@ def main() -> None:
     print(json.dumps({"overhead": "diffusers_pipeline", **sd_overhead(args)}), flush=True)
     print(json.dumps({"overhead": "deepfloyd_if", **if_overhead(args)}), flush=True)
 
-    from evalkit.generators.cascade_build import TINY_ENCODERS, build_cascade
+    from evalkit.generators.cascade.build import TINY_ENCODERS, build_cascade
 
     wide = {"cross_attention_dim": 64, "attention_head_dim": 8, "layers_per_block": 1, "block_out_channels": [224, 448],
             "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],

@@ -127,7 +127,7 @@ def clip_model(folder: Path):
     """A ViT-B/32-sized transformers CLIP (CLIPConfig defaults) with random weights, saved locally."""
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
-    from evalkit.generators.tiny import _byte_level_vocab
+    from evalkit.builtin.tokenizers import byte_level_vocab as _byte_level_vocab
 
     vocab, merges = _byte_level_vocab()
     config = CLIPConfig(text_config={"vocab_size": len(vocab), "bos_token_id": vocab["<|startoftext|>"],

@@ -2,81 +2,92 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
-from evalkit.generators.model_ref import check_common, load_failed, local_dir, torch_dtype
-from evalkit.generators.quiet import quiet_hf_logging
+from evalkit.generators.base import Generator, TorchOptions
+from evalkit.generators.model_ref import load_failed, local_dir, torch_dtype
+from evalkit.hf import quiet_hf_logging
 from evalkit.types import GenerationConfig, ImageJob
 
 WHO = "diffusers_pipeline"
 
 
-def _scheduler(cls, config, options: dict):
-    """cls.from_config(config) with `options` overriding it; unknown option names are an error, not ignored."""
+def _scheduler_class(name: str):
+    """The diffusers scheduler class called `name`; a non-scheduler class is refused too."""
+    import diffusers
+
+    cls = getattr(diffusers, name, None)
+    base = getattr(diffusers, "SchedulerMixin", object)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise UserError(f"{WHO}: '{name}' is not a diffusers scheduler class (e.g. DDIMScheduler, EulerDiscreteScheduler)")
+    return cls
+
+
+def _check_scheduler_options(cls, options: dict) -> None:
+    """Unknown scheduler option names are an error, not silently ignored by from_config."""
     import inspect
 
     known = inspect.signature(cls.__init__).parameters
     unknown = [k for k in options if k not in known]
     if unknown:
         raise UserError(
-            f"{cls.__name__} has no option '{unknown[0]}' (scheduler_options); its options are: "
+            f"generator.scheduler_options.{unknown[0]}: {cls.__name__} has no such option; its options are: "
             f"{', '.join(k for k in known if k != 'self')}"
         )
+
+
+def _scheduler(cls, config, options: dict):
+    """cls.from_config(config) with `options` overriding it."""
+    _check_scheduler_options(cls, options)
     return cls.from_config(config, **options)
 
 
-class DiffusersPipelineGenerator:
-    name = "diffusers_pipeline"
+class DiffusersPipelineOptions(TorchOptions):
+    model: str  # hub id, local directory (save_pretrained), or builtin:tiny-sd
+    revision: str | None = None
+    variant: str | None = None
+    scheduler: str | None = None  # any diffusers scheduler class name, e.g. DDIMScheduler
+    # e.g. {timestep_spacing: trailing, use_karras_sigmas: true}: overrides of the scheduler's config
+    scheduler_options: dict[str, Any] = {}
+    # False drops the pipeline's NSFW filter, which blacks out flagged images (and so moves FID).
+    safety_checker: bool = True
 
-    def __init__(
-        self,
-        model: str,
-        revision: str | None = None,
-        variant: str | None = None,
-        device: str = "cpu",
-        dtype: str = "float32",
-        batch_size: int = 4,
-        scheduler: str | None = None,
-        scheduler_options: dict | None = None,
-        safety_checker: bool = True,
-    ):
-        check_common(WHO, dtype, batch_size)
-        self.model_ref = model
-        self.local_dir = local_dir(model, WHO, "model_index.json", "pipeline")
-        self.revision, self.variant = revision, variant
-        self.device, self.dtype, self.batch_size = device, dtype, batch_size
-        self.scheduler = scheduler
-        # e.g. {timestep_spacing: trailing, use_karras_sigmas: true}: overrides of the scheduler's config
-        if scheduler_options is not None and not isinstance(scheduler_options, dict):
-            raise UserError(f"{WHO}: scheduler_options must be a mapping like {{timestep_spacing: trailing}}, got {scheduler_options!r}")
-        self.scheduler_options = dict(scheduler_options or {})
-        # False drops the pipeline's NSFW filter, which blacks out flagged images (and so moves FID).
-        self.safety_checker = safety_checker
+
+class DiffusersPipelineGenerator(Generator):
+    """Any diffusers text-to-image pipeline, by hub id or local directory."""
+
+    Options = DiffusersPipelineOptions
+
+    def __init__(self, options: DiffusersPipelineOptions):
+        super().__init__(options)
+        self.local_dir = local_dir(options.model, WHO, "model_index.json", "pipeline")
         self._pipe = None
+
+    def check(self) -> None:
+        super().check()
+        if self.options.scheduler:
+            _check_scheduler_options(_scheduler_class(self.options.scheduler), self.options.scheduler_options)
 
     def _load(self):
         import diffusers
 
         quiet_hf_logging()
-        source = str(self.local_dir) if self.local_dir else self.model_ref
-        extra = {} if self.safety_checker else {"safety_checker": None, "requires_safety_checker": False}
+        o = self.options
+        source = str(self.local_dir) if self.local_dir else o.model
+        extra = {} if o.safety_checker else {"safety_checker": None, "requires_safety_checker": False}
         try:
             pipe = diffusers.DiffusionPipeline.from_pretrained(
-                source, revision=self.revision, variant=self.variant, dtype=torch_dtype(self.dtype), **extra
+                source, revision=o.revision, variant=o.variant, dtype=torch_dtype(o.dtype), **extra
             )
         except (OSError, ValueError) as err:
             raise load_failed(WHO, source, err) from None
-        if self.scheduler:
-            cls = getattr(diffusers, self.scheduler, None)
-            if cls is None or not hasattr(cls, "from_config"):
-                raise UserError(f"unknown diffusers scheduler '{self.scheduler}' (e.g. DDIMScheduler, EulerDiscreteScheduler)")
-            pipe.scheduler = _scheduler(cls, pipe.scheduler.config, self.scheduler_options)
-        elif self.scheduler_options:
-            pipe.scheduler = _scheduler(type(pipe.scheduler), pipe.scheduler.config, self.scheduler_options)
+        if o.scheduler or o.scheduler_options:
+            cls = _scheduler_class(o.scheduler) if o.scheduler else type(pipe.scheduler)
+            pipe.scheduler = _scheduler(cls, pipe.scheduler.config, o.scheduler_options)
         pipe.set_progress_bar_config(disable=True)
-        return pipe.to(self.device)
+        return pipe.to(o.device)
 
     @property
     def pipe(self):
@@ -89,7 +100,7 @@ class DiffusersPipelineGenerator:
 
         # One generator per image, seeded by the job alone: the image does not depend on
         # which other prompts share its batch or where it sits in it.
-        generators = [torch.Generator(device=self.device).manual_seed(job.seed) for job in jobs]
+        generators = [torch.Generator(device=self.options.device).manual_seed(job.seed) for job in jobs]
         kwargs = {}
         if config.height:
             kwargs["height"] = config.height
@@ -108,21 +119,17 @@ class DiffusersPipelineGenerator:
         return list(out.images)
 
     def fingerprint(self) -> dict:
-        fp = {
-            "generator": self.name,
-            "model": self.model_ref,
-            "dtype": self.dtype,
-            "device": self.device,
-            "scheduler": self.scheduler,
-        }
+        o = self.options
+        fp = {"generator": "diffusers_pipeline", "model": o.model, "dtype": o.dtype, "device": o.device,
+              "scheduler": o.scheduler}
         # Only when set, so fingerprints of specs that do not use them stay as they were.
-        if self.scheduler_options:
-            fp["scheduler_options"] = dict(sorted(self.scheduler_options.items()))
-        if not self.safety_checker:
+        if o.scheduler_options:
+            fp["scheduler_options"] = dict(sorted(o.scheduler_options.items()))
+        if not o.safety_checker:
             fp["safety_checker"] = False
         if self.local_dir is not None:
             fp["model_dir_sha"] = dir_fingerprint(self.local_dir)
         else:
-            fp["revision"] = self.revision or "main"
-            fp["variant"] = self.variant
+            fp["revision"] = o.revision or "main"
+            fp["variant"] = o.variant
         return fp

@@ -8,11 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from evalkit import builtin
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
-from evalkit.generators.tiny import is_builtin, resolve_builtin
-
-DTYPES = ("float32", "float16", "bfloat16")
 
 
 def looks_like_path(ref: str) -> bool:
@@ -22,8 +20,8 @@ def looks_like_path(ref: str) -> bool:
 
 def local_dir(ref: str, who: str, marker: str, what: str) -> Path | None:
     """The local folder `ref` names (checked to hold `marker`), or None for a hub id."""
-    if is_builtin(ref):
-        return resolve_builtin(ref)
+    if builtin.is_builtin(ref):
+        return builtin.resolve(ref)
     if not looks_like_path(ref):
         return None
     path = Path(ref).expanduser()
@@ -46,15 +44,6 @@ def load_failed(who: str, source: str, err: Exception) -> UserError:
         f"{who}: could not load '{source}': {first} "
         "(offline? download it first and pass the local directory instead of the hub id)"
     )
-
-
-def check_common(who: str, dtype: str, batch_size: int, micro_batch_size: int | None = None) -> None:
-    if dtype not in DTYPES:
-        raise UserError(f"{who}: dtype '{dtype}' is not supported; use one of {', '.join(DTYPES)}")
-    if batch_size < 1:
-        raise UserError(f"{who}: batch_size must be at least 1, got {batch_size}")
-    if micro_batch_size is not None and micro_batch_size < 1:
-        raise UserError(f"{who}: micro_batch_size must be at least 1, got {micro_batch_size}")
 
 
 def torch_dtype(name: str):

@@ -40,7 +40,7 @@ def measure(make_generator, jobs, config) -> dict:
     """Build a generator, run one batch, and report its peak memory above the starting point."""
     import torch
 
-    from evalkit.generators.residency import free_memory
+    from evalkit.generators.cascade.residency import free_memory
 
     free_memory()
     cuda = torch.cuda.is_available()

@@ -71,7 +71,7 @@ class TextEncoderSpec:
         """The tokenizer and model, on `device` in `dtype`, in eval mode."""
         import transformers
 
-        from evalkit.generators.quiet import quiet_hf_logging
+        from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
         cls = getattr(transformers, ENCODERS[self.kind][0])

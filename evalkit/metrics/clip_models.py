@@ -137,7 +137,7 @@ class TransformersClipModel(ClipModel):
     def __init__(self, model: str, pretrained: str | None = None, device: str = "cpu"):
         from transformers import CLIPModel, CLIPProcessor
 
-        from evalkit.generators.quiet import quiet_hf_logging
+        from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
         self.random_weights = is_builtin(model)

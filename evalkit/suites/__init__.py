@@ -1,1 +1,2 @@
-"""Prompt suites: each module exposes `load(...) -> list[Prompt]` (see evalkit.registry.SUITES)."""
+"""Prompt suites: each module exposes a `load(...)` function and a `Suite` class over it
+(registered in evalkit.registry.SUITES); manifests of the public ones live in manifests/."""

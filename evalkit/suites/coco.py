@@ -12,10 +12,13 @@ import os
 import random
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from evalkit.errors import UserError
 from evalkit.suites import source
+from evalkit.suites.base import Suite
 from evalkit.types import Prompt
 
 _HEADERS = {
@@ -31,6 +34,7 @@ def load(
     limit: int | None = None,
     seed: int = 0,
     cache_dir: str | os.PathLike[str] | None = None,
+    verify: bool = True,
 ) -> list[Prompt]:
     """COCO-30K captions in file order; `limit` picks a seed-determined subset, kept in file order.
 
@@ -39,9 +43,11 @@ def load(
     """
     manifest = source.load_manifest("coco30k")
     source.check_choice(variant, manifest["variants"], "coco30k variant")
-    file = source.resolve_data_file(manifest["variants"][variant], path, cache_dir)
+    # Verified below against the format its header shows (an explicit path may hold either).
+    file = source.resolve_data_file(manifest["variants"][variant], path, cache_dir, verify=False)
     header, rows = source.read_table(file)
     fmt = _detect_format(file, header)
+    source.verified(file, manifest["variants"][fmt], verify)
     source.check_rows(file, len(rows), manifest["variants"][fmt]["rows"], "COCO-30K")
     sha = source.sha256_file(file)
     parse = _parse_erasing if fmt == "erasing" else _parse_bk_sdm
@@ -94,3 +100,19 @@ def _prompt(image_id: int, text: str, extra: dict[str, Any], sha: str) -> Prompt
     meta = {"image_id": image_id, **extra, "source_sha256": sha}
     return Prompt(id=f"coco-{image_id:012d}", text=text, category=None, meta=source.frozen(meta))
 
+
+
+class CocoOptions(source.PublicSuiteOptions):
+    variant: Literal["erasing", "bk-sdm"] = "erasing"
+    limit: int | None = Field(None, ge=1)  # a seed-determined subset of this many captions
+    seed: int = 0
+
+
+class Coco30k(Suite):
+    """COCO val2014 30K captions for zero-shot FID-30K (limit/seed subsampling)."""
+
+    Options = CocoOptions
+
+    def prompts(self) -> list[Prompt]:
+        o = self.options
+        return load(o.path, o.variant, o.limit, o.seed, o.cache_dir, o.verify)

@@ -6,12 +6,14 @@ import os
 from collections import Counter
 
 from evalkit.suites import source
+from evalkit.suites.base import Suite
 from evalkit.types import Prompt
 
 
 def load(
     path: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    verify: bool = True,
 ) -> list[Prompt]:
     """DrawBench prompts in file order, ids ``drawbench-000`` … ``drawbench-199``.
 
@@ -19,7 +21,7 @@ def load(
     normalised copy; both give the same prompts and categories.
     """
     manifest = source.load_manifest("drawbench")
-    file = source.resolve_data_file(manifest, path, cache_dir)
+    file = source.resolve_data_file(manifest, path, cache_dir, verify)
     header, rows = source.read_table(file)
     source.require_columns(file, header, ["Prompts", "Category"], "DrawBench")
     source.check_rows(file, len(rows), manifest["rows"], "DrawBench")
@@ -31,3 +33,12 @@ def load(
         Prompt(id=source.index_id("drawbench", i, len(rows)), text=row["Prompts"], category=cat, meta=meta)
         for i, ((_, row), cat) in enumerate(zip(rows, categories))
     ]
+
+
+class DrawBench(Suite):
+    """Imagen's DrawBench: 200 prompts, 11 categories."""
+
+    Options = source.PublicSuiteOptions
+
+    def prompts(self) -> list[Prompt]:
+        return load(self.options.path, self.options.cache_dir, self.options.verify)

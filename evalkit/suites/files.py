@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from evalkit.errors import UserError
+from evalkit.options import Options
 from evalkit.suites import source
+from evalkit.suites.base import Suite
 from evalkit.types import Prompt
 
 TEXT_COLUMNS = ("prompt", "text", "caption", "Prompts", "Prompt")
@@ -159,3 +161,21 @@ def _id(file: Path, line: int, rec: dict[str, Any], id_col: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
         raise UserError(f"{file} line {line}: '{id_col}' must be a non-empty id, got {value!r}")
     return str(value)
+
+
+class PromptFileOptions(Options):
+    path: str
+    category_column: str | None = None
+    text_column: str | None = None
+    id_column: str | None = None
+    limit: int | None = None
+
+
+class PromptFile(Suite):
+    """Any CSV/TSV/JSONL/TXT file of prompts."""
+
+    Options = PromptFileOptions
+
+    def prompts(self) -> list[Prompt]:
+        o = self.options
+        return load(o.path, o.category_column, o.text_column, o.id_column, o.limit)

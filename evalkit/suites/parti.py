@@ -9,6 +9,7 @@ from typing import Iterable
 
 from evalkit.errors import UserError
 from evalkit.suites import source
+from evalkit.suites.base import Suite
 from evalkit.types import Prompt
 
 
@@ -17,13 +18,14 @@ def load(
     cache_dir: str | os.PathLike[str] | None = None,
     category: str | Iterable[str] | None = None,
     challenge: str | Iterable[str] | None = None,
+    verify: bool = True,
 ) -> list[Prompt]:
     """Parti prompts, ids ``parti-0000`` … ``parti-1631`` (file order), optionally filtered.
 
     The whole file is verified first, so filtered ids stay the same as unfiltered ones.
     """
     manifest = source.load_manifest("parti")
-    file = source.resolve_data_file(manifest, path, cache_dir)
+    file = source.resolve_data_file(manifest, path, cache_dir, verify)
     # QUOTE_NONE: one prompt starts with '"' and a quote-aware reader would strip it.
     header, rows = source.read_table(file, delimiter="\t", quoting=csv.QUOTE_NONE)
     source.require_columns(file, header, ["Prompt", "Category", "Challenge", "Note"], "PartiPrompts")
@@ -60,3 +62,18 @@ def _wanted(value: str | Iterable[str] | None, choices: Iterable[str], what: str
     for v in values:
         source.check_choice(v, choices, what)
     return set(values)
+
+
+class PartiOptions(source.PublicSuiteOptions):
+    category: str | list[str] | None = None  # keep only these categories
+    challenge: str | list[str] | None = None  # and these challenges
+
+
+class PartiPrompts(Suite):
+    """PartiPrompts (P2): 1632 prompts, 12 categories, 11 challenges."""
+
+    Options = PartiOptions
+
+    def prompts(self) -> list[Prompt]:
+        o = self.options
+        return load(o.path, o.cache_dir, o.category, o.challenge, o.verify)

@@ -1,9 +1,10 @@
 """Shared machinery for suites built on public data files.
 
-A manifest (``drawbench_prompts/<name>.yaml``) pins where a file comes from, the
+A manifest (``manifests/<name>.yaml``, package data) pins where a file comes from, the
 checksums we accept and the row/category counts it must have. `resolve_data_file`
-finds a copy (user path, $EVALKIT_DATA_DIR, or a checksum-verified download in
-the cache) and the `read_table`/`check_*` helpers let each suite verify it.
+finds a copy (user path, $EVALKIT_DATA_DIR, or a download into the cache) and checks
+it against the accepted checksums; the `read_table`/`check_*` helpers let each suite
+verify its structure.
 """
 
 from __future__ import annotations
@@ -25,23 +26,30 @@ import yaml
 
 from evalkit.cache import cache_root
 from evalkit.errors import UserError
+from evalkit.options import Options
 from evalkit.store import sha256_file
 
 DOWNLOAD_TIMEOUT_S = 60
 _CHUNK = 1 << 20
 
 
-def prompts_dir() -> Path:
-    """The repo's ``drawbench_prompts/`` folder (manifests and the smoke suite)."""
-    return Path(__file__).resolve().parents[2] / "drawbench_prompts"
+MANIFESTS = "manifests"  # package data of evalkit.suites: <suite>.yaml and smoke.csv
+
+
+def manifest_file(name: str) -> Path:
+    """A file shipped in evalkit/suites/manifests/ (read through importlib.resources, so a
+    wheel install finds it as well as a source checkout)."""
+    from importlib.resources import files
+
+    path = Path(str(files("evalkit.suites").joinpath(MANIFESTS, name)))
+    if not path.is_file():
+        raise UserError(f"suite file {path} is missing from the evalkit installation; reinstall evalkit")
+    return path
 
 
 def load_manifest(name: str) -> dict[str, Any]:
-    """Read ``drawbench_prompts/<name>.yaml``."""
-    path = prompts_dir() / f"{name}.yaml"
-    if not path.is_file():
-        raise UserError(f"suite manifest {path} is missing; reinstall evalkit from a full checkout")
-    with path.open(encoding="utf-8") as f:
+    """Read ``manifests/<name>.yaml``."""
+    with manifest_file(f"{name}.yaml").open(encoding="utf-8") as f:
         return yaml.safe_load(f)
 
 
@@ -49,12 +57,13 @@ def resolve_data_file(
     manifest: Mapping[str, Any],
     path: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    verify: bool = True,
 ) -> Path:
     """Find the data file: explicit `path`, then $EVALKIT_DATA_DIR, then the cache (downloading).
 
-    User-supplied copies (path, data dir) are trusted as-is: the suites still check
-    row and category counts, and record the file's sha256 in each prompt's meta.
-    Only what we download or find in our own cache must match an accepted checksum.
+    Wherever the copy comes from it must match one of the manifest's checksums, unless
+    `verify` is False (a deliberately modified copy: its prompts then differ from the
+    published suite's, and so does every run key made from them).
     """
     name = manifest["filename"]
     if path is not None:
@@ -64,16 +73,15 @@ def resolve_data_file(
                 f"data file {given} does not exist; pass path: pointing at a copy of {name} "
                 "or leave path: out to download it"
             )
-        return given
+        return verified(given, manifest, verify)
     data_dir = os.environ.get("EVALKIT_DATA_DIR")
     if data_dir:
         local = Path(data_dir).expanduser() / manifest["local_name"]
         if local.is_file():
-            return local
+            return verified(local, manifest, verify)
     cached = cache_root(cache_dir) / "data" / name
     if cached.is_file():
-        _check_cached(cached, manifest)
-        return cached
+        return verified(cached, manifest, verify)
     _download(manifest, cached)
     return cached
 
@@ -91,14 +99,19 @@ def _expected(manifest: Mapping[str, Any]) -> str:
     return " or ".join(_short(s) for s in _accepted(manifest))
 
 
-def _check_cached(cached: Path, manifest: Mapping[str, Any]) -> None:
+def verified(file: Path, manifest: Mapping[str, Any], verify: bool = True) -> Path:
+    """`file`, if its sha256 is one the manifest accepts (or `verify` is off)."""
     # Never delete here: the user may have put the file there on purpose.
-    got = sha256_file(cached)
+    if not verify:
+        return file
+    got = sha256_file(file)
     if got not in _accepted(manifest):
         raise UserError(
-            f"cached {cached} has sha256 {_short(got)}, expected {_expected(manifest)}; "
-            "delete it to download again, or pass path: to a verified local copy"
+            f"{file} has sha256 {got}, expected {' or '.join(_accepted(manifest))} "
+            f"(the published {manifest['filename']}); use an unmodified copy, or set verify: false "
+            "in the suite options for a deliberately modified one"
         )
+    return file
 
 
 def _download(manifest: Mapping[str, Any], dest: Path) -> None:
@@ -240,3 +253,11 @@ def frozen(meta: Mapping[str, Any]) -> Mapping[str, Any]:
 def index_id(prefix: str, index: int, total: int) -> str:
     """`<prefix>-<index>` zero-padded to the width of `total` (200 -> 000..199)."""
     return f"{prefix}-{index:0{len(str(total))}d}"
+
+
+class PublicSuiteOptions(Options):
+    """Where a public suite's data file is, and whether it must be the published version."""
+
+    path: str | None = None  # a local copy; else $EVALKIT_DATA_DIR, else the cache (downloaded)
+    cache_dir: str | None = None
+    verify: bool = True  # false: accept a deliberately modified copy (its runs get their own keys)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from evalkit.errors import UserError
-from evalkit.generators.deepfloyd_if import DeepFloydIFGenerator
+from evalkit.generators.cascade.deepfloyd_if import DeepFloydIFGenerator
 from evalkit.generators.text_encoders import PromptTruncationWarning
 from evalkit.types import GenerationConfig
 

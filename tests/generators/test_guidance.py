@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from evalkit.generators.guidance import (
+from evalkit.generators.cascade.guidance import (
     classifier_free_guidance,
     dynamic_threshold,
     output_from_x0,

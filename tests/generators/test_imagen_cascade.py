@@ -12,7 +12,7 @@ import torch
 
 from evalkit.errors import UserError
 from evalkit.generators import imagen_cascade as module
-from evalkit.generators.imagen_cascade import ImagenCascadeGenerator
+from evalkit.generators.cascade.imagen import ImagenCascadeGenerator
 from evalkit.generators.text_encoders import PromptTruncationWarning
 from evalkit.generators.tiny import resolve_builtin
 from evalkit.types import GenerationConfig

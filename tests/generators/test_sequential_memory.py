@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from evalkit.generators.cascade_build import TINY_ENCODERS, build_cascade
+from evalkit.generators.cascade.build import TINY_ENCODERS, build_cascade
 
 MIB = 1 << 20
 WIDE = {"cross_attention_dim": 32, "attention_head_dim": 8, "layers_per_block": 1, "block_out_channels": [160, 320],

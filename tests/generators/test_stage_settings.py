@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evalkit.errors import UserError
-from evalkit.generators.stage_settings import parse_stages, stage_text
+from evalkit.generators.cascade.stages import parse_stages, stage_text
 
 KEYS = ("guidance", "steps", "prompt", "aug_level")
 DEFAULTS = [{"guidance": None, "steps": None, "prompt": None, "aug_level": 0.0}] * 2

@@ -15,15 +15,15 @@ from typing import Any, Sequence
 
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
-from evalkit.generators.cascade_checkpoint import WHO, Cascade, check_unet, read_cascade
-from evalkit.generators.guidance import THRESHOLDING
-from evalkit.generators.imagen_sampler import StageRun, check_scheduler, make_scheduler, sample_stage
+from evalkit.generators.cascade.checkpoint import WHO, Cascade, check_unet, read_cascade
+from evalkit.generators.cascade.guidance import THRESHOLDING
+from evalkit.generators.cascade.sampler import StageRun, check_scheduler, make_scheduler, sample_stage
 from evalkit.generators.model_ref import check_common, describe, load_failed, looks_like_path, torch_dtype
-from evalkit.generators.residency import PartLoader, check_loading
-from evalkit.generators.stage_settings import parse_stages, stage_text
+from evalkit.generators.cascade.residency import PartLoader, check_loading
+from evalkit.generators.cascade.stages import parse_stages, stage_text
 from evalkit.generators.tensor_images import chunks, to_pil
 from evalkit.generators.text_encoders import TextEncoderSpec, hidden_size, warn_truncated
-from evalkit.generators.tiny import is_builtin, resolve_builtin
+from evalkit import builtin
 from evalkit.types import GenerationConfig, ImageJob
 
 STAGE_KEYS = ("guidance", "steps", "prompt", "aug_level", "thresholding", "percentile")
@@ -54,7 +54,7 @@ class ImagenCascadeGenerator:
         if thresholding not in THRESHOLDING:
             raise UserError(f"{WHO}: thresholding must be one of {', '.join(THRESHOLDING)}, got {thresholding!r}")
         self.model_ref = model
-        root = resolve_builtin(model) if is_builtin(model) else Path(model).expanduser()
+        root = builtin.resolve(model) if builtin.is_builtin(model) else Path(model).expanduser()
         self.cascade: Cascade = read_cascade(root)
         n = len(self.cascade.stages)
         if run_stages is not None and not 1 <= run_stages <= n:
@@ -124,7 +124,7 @@ class ImagenCascadeGenerator:
     def _load_stage(self, stage):
         from diffusers import DDPMScheduler, UNet2DConditionModel
 
-        from evalkit.generators.quiet import quiet_hf_logging
+        from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
         try:

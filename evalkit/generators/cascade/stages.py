@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from evalkit.errors import UserError
-from evalkit.generators.guidance import THRESHOLDING
+from evalkit.generators.cascade.guidance import THRESHOLDING
 
 PLACEHOLDER = "{prompt}"
 

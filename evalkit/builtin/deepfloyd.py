@@ -1,4 +1,4 @@
-"""Tiny random-weight DeepFloyd IF stages, for offline tests of the `deepfloyd_if` adapter.
+"""builtin:tiny-if-1, tiny-if-2, tiny-sd-x4-upscaler: random-weight DeepFloyd IF stages.
 
 Same component classes and configuration keys as DeepFloyd/IF-I-XL-v1.0,
 DeepFloyd/IF-II-L-v1.0 and stabilityai/stable-diffusion-x4-upscaler (T5 encoder with a
@@ -9,7 +9,6 @@ pixels. Each is written with `save_pretrained` and loaded back like the real one
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 # IF's T5 width is 4096; the tiny one is 48, projected to the UNet's cross-attention size 32.
 T5 = {"d_model": 48, "d_kv": 12, "d_ff": 64, "num_layers": 2, "num_heads": 4, "feed_forward_proj": "gated-gelu",
@@ -31,7 +30,7 @@ _SCHEDULER = {"num_train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2",
 
 
 def _save(pipe, out_dir: Path) -> None:
-    from evalkit.generators.quiet import quiet_hf_logging
+    from evalkit.hf import quiet_hf_logging
 
     quiet_hf_logging()
     pipe.set_progress_bar_config(disable=True)
@@ -44,7 +43,7 @@ def build_stage_1(out_dir: Path, seed: int = 0) -> None:
     from diffusers import DDPMScheduler, IFPipeline, UNet2DConditionModel
     from transformers import T5Config, T5EncoderModel
 
-    from evalkit.generators.tiny_tokenizers import t5_tokenizer
+    from evalkit.builtin.tokenizers import t5_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = t5_tokenizer()
@@ -77,7 +76,7 @@ def build_stage_3(out_dir: Path, seed: int = 0) -> None:
     from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionUpscalePipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from evalkit.generators.tiny_tokenizers import clip_tokenizer
+    from evalkit.builtin.tokenizers import clip_tokenizer
 
     torch.manual_seed(seed + 2)
     tokenizer = clip_tokenizer()
@@ -106,5 +105,3 @@ def build_stage_3(out_dir: Path, seed: int = 0) -> None:
     )
     _save(pipe, out_dir)
 
-
-BUILDERS: dict[str, Callable[..., None]] = {"stage_1": build_stage_1, "stage_2": build_stage_2, "stage_3": build_stage_3}

@@ -11,6 +11,15 @@ import string
 _CHARS = list(string.ascii_letters + string.digits + string.punctuation)
 
 
+def byte_level_vocab() -> tuple[dict[str, int], list[str]]:
+    """A CLIP BPE vocabulary of single bytes (no merges): every text tokenizes, offline."""
+    from open_clip.tokenizer import bytes_to_unicode  # the GPT-2/CLIP byte alphabet
+
+    chars = list(bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
+    return {t: i for i, t in enumerate(tokens)}, []
+
+
 def bert_tokenizer():
     """WordPiece over single characters: 'cat' -> c ##a ##t."""
     from transformers import BertTokenizer
@@ -32,9 +41,7 @@ def clip_tokenizer():
     """CLIP's byte-level BPE with single-byte tokens and no merges (as tiny-sd uses)."""
     from transformers import CLIPTokenizer
 
-    from evalkit.generators.tiny import _byte_level_vocab
-
-    vocab, merges = _byte_level_vocab()
+    vocab, merges = byte_level_vocab()
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
 

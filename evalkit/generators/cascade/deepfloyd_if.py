@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 from evalkit.errors import UserError
 from evalkit.generators.model_ref import check_common, describe, load_failed, local_dir, torch_dtype
-from evalkit.generators.residency import PartLoader, check_loading
-from evalkit.generators.stage_settings import parse_stages, stage_text
+from evalkit.generators.cascade.residency import PartLoader, check_loading
+from evalkit.generators.cascade.stages import parse_stages, stage_text
 from evalkit.generators.tensor_images import chunks
 from evalkit.generators.text_encoders import warn_truncated
 from evalkit.types import GenerationConfig, ImageJob
@@ -67,7 +67,7 @@ class DeepFloydIFGenerator:
     def _from_pretrained(self, cls_name: str, index: int, **components):
         import diffusers
 
-        from evalkit.generators.quiet import quiet_hf_logging
+        from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
         source = str(self.dirs[index]) if self.dirs[index] else self.refs[index]

@@ -58,7 +58,7 @@ def read_cascade(root: str | Path) -> Cascade:
         problem = "does not exist" if not root.exists() else f"has no {CONFIG_NAME}"
         raise UserError(
             f"{WHO}: checkpoint folder {root} {problem}; give a cascade folder "
-            f"(build a random-weight one with `python -m evalkit.generators.cascade_build {root} --preset tiny-t5`)"
+            f"(build a random-weight one with `python -m evalkit.generators.cascade.build {root} --preset tiny-t5`)"
         )
     try:
         doc: dict[str, Any] = json.loads((root / CONFIG_NAME).read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ import inspect
 from dataclasses import dataclass
 
 from evalkit.errors import UserError
-from evalkit.generators.guidance import classifier_free_guidance, output_from_x0, predict_x0, threshold
+from evalkit.generators.cascade.guidance import classifier_free_guidance, output_from_x0, predict_x0, threshold
 
 # Schedulers whose state is x_t = sqrt(a) x0 + sqrt(1 - a) eps at integer training timesteps.
 VP_SCHEDULERS = (

@@ -15,8 +15,8 @@ The builder fills in what the cascade fixes: sample_size, in/out channels (3, or
 super-resolution stages), the projection of the encoder width to the cross-attention
 size (encoder_hid_dim) and the augmentation-level embedding (class_embed_type: timestep).
 
-    python -m evalkit.generators.cascade_build OUT_DIR --preset tiny-t5 [--seed 0] [--dtype bfloat16]
-    python -m evalkit.generators.cascade_build OUT_DIR --arch arch.json
+    python -m evalkit.generators.cascade.build OUT_DIR --preset tiny-t5 [--seed 0] [--dtype bfloat16]
+    python -m evalkit.generators.cascade.build OUT_DIR --arch arch.json
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import UserError
-from evalkit.generators.cascade_checkpoint import write_cascade_config
+from evalkit.generators.cascade.checkpoint import write_cascade_config
 from evalkit.generators.text_encoders import ENCODERS, TextEncoderSpec, check_kind, hidden_size
 
 SCHEDULER = {"num_train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "clip_sample": False,
@@ -123,7 +123,7 @@ def _build_encoder(enc: dict[str, Any], out: Path, dtype) -> tuple[dict[str, Any
     """Write (or reference) the text encoder; return its cascade.json entry and its width."""
     import transformers
 
-    from evalkit.generators.tiny_tokenizers import TOKENIZERS
+    from evalkit.builtin.tokenizers import TOKENIZERS
 
     kind = check_kind(enc.get("type", ""), "cascade_build")
     model_cls, config_cls = (getattr(transformers, n) for n in ENCODERS[kind])
@@ -169,7 +169,7 @@ def build_cascade(out_dir: str | Path, arch: dict[str, Any], seed: int = 0, dtyp
     import torch
     from diffusers import DDPMScheduler, UNet2DConditionModel
 
-    from evalkit.generators.quiet import quiet_hf_logging
+    from evalkit.hf import quiet_hf_logging
 
     quiet_hf_logging()
     out = Path(out_dir)
@@ -192,7 +192,7 @@ def build_cascade(out_dir: str | Path, arch: dict[str, Any], seed: int = 0, dtyp
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evalkit.generators.cascade_build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m evalkit.generators.cascade.build", description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--preset", help="tiny-bert | tiny-t5 | tiny-clip | tiny-minilm | imagen")
