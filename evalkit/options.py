@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
+
+# torch device names; whether the device exists is checked before work (evalkit.devices)
+Device = Annotated[str, Field(pattern=r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")]
 
 
 class Options(BaseModel):
@@ -81,10 +84,17 @@ def describe_error(err: ValidationError, model: type[BaseModel], prefix: str = "
     if kind == "extra_forbidden":
         message = _unknown(model, loc)
     else:
-        message = _MESSAGES.get(kind) or first["msg"].replace("Input should be", "must be").replace("Value error, ", "")
+        message = _MESSAGES.get(kind) or _plain(first["msg"])
     shown = "" if kind in ("missing", "extra_forbidden") else f" (got {_short(first.get('input'))})"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{_where(prefix, loc)}: {message}{shown}{more}"
+
+
+def _plain(msg: str) -> str:
+    """pydantic's "Input should be ..." as "must be ..."."""
+    for subject in ("Input", "String", "Value", "List", "Dictionary"):
+        msg = msg.replace(f"{subject} should", "must")
+    return msg.replace("Value error, ", "").replace("Assertion failed, ", "")
 
 
 def _short(value: Any) -> str:

@@ -13,24 +13,46 @@ import hashlib
 import io
 import json
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-# A file's temporary name starts with this, so a crash's leftovers are easy to spot and clean.
+from evalkit.images import inside
+
+# A file's temporary name starts with this, then the host and process that write it, so a
+# crash's leftovers are easy to spot and a concurrent run's in-flight files are left alone.
 TMP_PREFIX = ".tmp-"
+_HOST = socket.gethostname().replace("-", "_")
+_STALE_FOREIGN_S = 24 * 3600  # another host's temporary this old belongs to no live write
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # files get the user's usual permissions, not mkstemp's 0600
+DIR_MODE = 0o777 & ~_umask()  # and folders made with mkdtemp, not its 0700
+
+
+def _tmp_prefix() -> str:
+    return f"{TMP_PREFIX}{_HOST}-{os.getpid()}-"
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], None]) -> Path:
     """Write a file through `write(fileobj)` so it appears complete or not at all."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -69,6 +91,29 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def _is_stale(path: Path) -> bool:
+    """A temporary whose writer is gone: this host's dead process, or another host's old file."""
+    parts = path.name[len(TMP_PREFIX):].split("-")
+    if len(parts) >= 3 and parts[0] == _HOST and parts[1].isdigit():
+        return not _alive(int(parts[1]))
+    try:
+        return time.time() - path.stat().st_mtime > _STALE_FOREIGN_S or len(parts) < 3
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftovers from before are stale: we write one file at a time
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RunStore:
     """Paths and writes of one run directory."""
 
@@ -81,7 +126,7 @@ class RunStore:
         return self.root / "images"
 
     def image_path(self, prompt_id: str, index: int) -> Path:
-        return self.images_dir / prompt_id / f"{index}.png"
+        return inside(self.images_dir, f"{prompt_id}/{index}.png")
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -95,10 +140,10 @@ class RunStore:
 
     # --- cleanup -----------------------------------------------------------------------
     def remove_stale_temporaries(self) -> int:
-        """Delete temporary files a crashed run left behind; returns how many."""
+        """Delete temporary files that crashed writers left behind (never a live one); returns how many."""
         if not self.root.exists():
             return 0
-        stale = list(self.root.rglob(f"{TMP_PREFIX}*"))
+        stale = [p for p in self.root.rglob(f"{TMP_PREFIX}*") if _is_stale(p)]
         for p in stale:
             p.unlink(missing_ok=True)
         return len(stale)
@@ -127,7 +172,7 @@ class RunStore:
             for line in path.read_text(encoding="utf-8").splitlines():
                 try:
                     row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # torn line from a crash: its image is re-hashed or re-made
-                rows[(row["prompt_id"], int(row["index"]))] = row
+                    rows[(str(row["prompt_id"]), int(row["index"]))] = row
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                    continue  # torn or damaged line: its image is re-hashed or re-made
         return rows

@@ -19,6 +19,7 @@ from typing import Callable
 
 from evalkit.cache import cache_dir
 from evalkit.errors import UserError
+from evalkit.store import DIR_MODE
 
 PREFIX = "builtin:"
 
@@ -62,6 +63,11 @@ def _lookup(ref: str) -> tuple[str, Builtin]:
     return name, BUILTINS[name]
 
 
+def check(ref: str) -> None:
+    """Raise the one-line error for an unknown built-in, building nothing."""
+    _lookup(ref)
+
+
 def folder_name(name: str, item: Builtin) -> str:
     # The procedural folder keeps the name it always had, so existing caches stay valid.
     return "procedural-48x64" if name == "procedural" else f"{name}-v{item.version}"
@@ -84,6 +90,7 @@ def build_into_cache(subdir: str, name: str, build: Callable[[Path], None]) -> P
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
     try:
         build(tmp)
+        os.chmod(tmp, DIR_MODE)
         os.replace(tmp, final)
     except OSError:
         if not final.is_dir():  # another process won the race only if final exists now

@@ -7,11 +7,10 @@ from typing import Literal, Sequence
 
 from pydantic import Field
 
-from evalkit.errors import UserError
-from evalkit.options import Component, Options
+from evalkit.devices import check_device
+from evalkit.options import Component, Device, Options
 from evalkit.types import GenerationConfig, ImageJob
 
-DEVICE_PATTERN = r"^(cpu|mps|(cuda|xpu)(:\d+)?)$"
 DType = Literal["float32", "float16", "bfloat16"]
 
 
@@ -24,7 +23,7 @@ class GeneratorOptions(Options):
 class TorchOptions(GeneratorOptions):
     """Where and in which precision a torch model runs."""
 
-    device: str = Field("cpu", pattern=DEVICE_PATTERN)
+    device: Device = "cpu"
     dtype: DType = "float32"
 
 
@@ -51,19 +50,3 @@ class Generator(Component, ABC):
     @abstractmethod
     def fingerprint(self) -> dict:
         """Model ids / content hashes, revisions, dtype: recorded with every sample and in the run key."""
-
-
-def check_device(device: str) -> None:
-    """`cuda` without a GPU (or `mps` off a Mac) is an error now, not a traceback mid-run."""
-    import torch
-
-    kind = device.split(":")[0]
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(),
-                 "xpu": hasattr(torch, "xpu") and torch.xpu.is_available()}[kind]
-    if not available:
-        raise UserError(f"device '{device}' is not available on this machine (torch sees no {kind} device); "
-                        "use device: cpu, or run where that device exists")
-    if ":" in device and kind in ("cuda", "xpu"):
-        count = getattr(torch, kind).device_count()
-        if int(device.split(":")[1]) >= count:
-            raise UserError(f"device '{device}' does not exist: this machine has {count} {kind} device(s)")

@@ -1,23 +1,24 @@
-"""What every metric returns, and the interface it implements."""
+"""The metric interface. A metric declares its direction and what it needs (torchmetrics'
+"a metric declares its state"), and turns a scoring context into a MetricResult."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+from evalkit.options import Component
+from evalkit.results import MetricResult
+
+# what a metric needs of the reference set: nothing, mean/covariance (FID), or the features themselves (KID)
+Needs = Literal["nothing", "stats", "features"]
 
 
-@dataclass
-class MetricResult:
-    values: dict[str, float]  # "fid", "kid/mean", "clip_score/ci95_low", ...
-    provenance: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    per_sample: Any = None  # pandas DataFrame keyed by (prompt_id, index), or None
+class Metric(Component, ABC):
+    higher_is_better: ClassVar[bool]
+    needs_reference: ClassVar[Needs] = "nothing"
+    needs_texts: ClassVar[bool] = False  # scores images against their prompts (CLIP score)
 
-
-class Metric(Protocol):
-    name: str
-    higher_is_better: bool
-
-    def compute(self, ctx) -> MetricResult:
-        """Score the run described by `ctx` (an evalkit.runner.score.ScoringContext)."""
-        ...
+    @abstractmethod
+    def compute(self, ctx, name: str) -> MetricResult:
+        """Score the images of `ctx` (an evalkit.runner.scoring.ScoringContext); `name` is the
+        key the spec gave the metric, used as the key of its headline value."""

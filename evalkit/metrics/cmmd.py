@@ -6,23 +6,30 @@ backend works, and the model is recorded with the number.
 
 from __future__ import annotations
 
-from evalkit.metrics.base import MetricResult
-from evalkit.metrics.clip_models import ClipMetric
+from evalkit.metrics.base import Metric
+from evalkit.metrics.extractors.clip import ClipOptions
 from evalkit.metrics.functional.kernel import mmd2_rbf
+from evalkit.results import Estimate, MetricResult
 
 SIGMA, SCALE = 10.0, 1000.0
 
 
-class CMMD(ClipMetric):
-    name = "cmmd"
-    higher_is_better = False
-    default_model = "ViT-L-14-336"
+class CMMDOptions(ClipOptions):
+    model: str = "ViT-L-14-336"
 
-    def compute(self, ctx) -> MetricResult:
-        clip = self.load_clip(ctx)
-        gen = ctx.generated_features(clip)
+
+class CMMD(Metric):
+    """CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings."""
+
+    Options = CMMDOptions
+    higher_is_better = False
+    needs_reference = "features"
+
+    def compute(self, ctx, name: str) -> MetricResult:
+        clip = ctx.extractor("clip", self.options)
+        gen = ctx.features(clip)
         ref, ref_info = ctx.reference_features(clip)
         value = SCALE * mmd2_rbf(gen, ref, SIGMA)
         provenance = {**clip.provenance(), **ref_info, "n": len(gen), "cmmd_sigma": SIGMA, "cmmd_scale": SCALE}
-        warnings = ["CMMD computed with RANDOM CLIP weights (built-in tiny model)"] if clip.random_weights else []
-        return MetricResult({"cmmd": value}, provenance, warnings)
+        warnings = ("CMMD computed with RANDOM CLIP weights (built-in tiny model)",) if clip.random_weights else ()
+        return MetricResult(name, False, {name: Estimate(value, n=len(gen))}, provenance=provenance, warnings=warnings)

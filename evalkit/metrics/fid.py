@@ -7,21 +7,25 @@ with replacement repeats images, and FID rises as sets lose distinct samples.
 
 from __future__ import annotations
 
-from evalkit.metrics.base import MetricResult
-from evalkit.metrics.features import INCEPTION_DIM
+from pydantic import Field
+
+from evalkit.metrics.base import Metric
+from evalkit.metrics.extractors.inception import INCEPTION_DIM
+from evalkit.metrics.extractors.options import ExtractorOptions
 from evalkit.metrics.functional.frechet import (
     bootstrap_std,
     frechet_distance_features,
     frechet_distance_to_stats,
     rank_deficiency_warning,
 )
+from evalkit.results import Estimate, MetricResult
 
 Z95 = 1.959963984540054
 
 
-def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> dict[str, float]:
-    """`fid` (and its CI when bootstrap > 1) of generated features against either
-    reference features (an array) or reference statistics (a (mu, sigma) tuple)."""
+def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> Estimate:
+    """FID (and its CI when bootstrap > 1) of generated features against either reference
+    features (an array) or reference statistics (a (mu, sigma) tuple)."""
     if isinstance(reference, tuple):
         mu_ref, sigma_ref = reference
 
@@ -31,30 +35,35 @@ def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> dict[str,
         def fid_of(feats):
             return frechet_distance_features(feats, reference)
 
-    values = {"fid": fid_of(gen)}
-    if bootstrap > 1:
-        half = Z95 * bootstrap_std(lambda idx: fid_of(gen[idx]), len(gen), bootstrap, seed)
-        values.update({"fid/ci95_low": max(values["fid"] - half, 0.0), "fid/ci95_high": values["fid"] + half})
-    return values
+    value = fid_of(gen)
+    if bootstrap <= 1:
+        return Estimate(value, n=len(gen))
+    half = Z95 * bootstrap_std(lambda idx: fid_of(gen[idx]), len(gen), bootstrap, seed)
+    return Estimate(value, max(value - half, 0.0), value + half, n=len(gen))
 
 
-class FID:
-    name = "fid"
+class FIDOptions(ExtractorOptions):
+    bootstrap: int = Field(20, ge=0)  # resamples for the CI (0: none)
+    seed: int = 0
+
+
+class FID(Metric):
+    """Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)."""
+
+    Options = FIDOptions
     higher_is_better = False
+    needs_reference = "stats"
 
-    def __init__(self, bootstrap: int = 20, seed: int = 0, device: str = "cpu", batch_size: int = 32):
-        self.bootstrap, self.seed = bootstrap, seed
-        self.device, self.batch_size = device, batch_size
-
-    def compute(self, ctx) -> MetricResult:
-        extractor = ctx.inception(self.device, self.batch_size)
-        gen = ctx.generated_features(extractor)
-        if ctx.spec.reference.stats:
+    def compute(self, ctx, name: str) -> MetricResult:
+        o = self.options
+        extractor = ctx.inception(o.device, o.batch_size)
+        gen = ctx.features(extractor)
+        if ctx.reference.stats:
             mu, sigma, ref_info = ctx.reference_stats(extractor)
             reference = (mu, sigma)
         else:
             reference, ref_info = ctx.reference_features(extractor)
-        values = fid_with_ci(gen, reference, self.bootstrap, self.seed)
-        warnings = [w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w]
-        provenance = {**extractor.provenance(), **ref_info, "n": len(gen), "fid_bootstrap": self.bootstrap}
-        return MetricResult(values, provenance, warnings)
+        estimate = fid_with_ci(gen, reference, o.bootstrap, o.seed)
+        warnings = tuple(w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w)
+        provenance = {**extractor.provenance(), **ref_info, "n": len(gen), "fid_bootstrap": o.bootstrap}
+        return MetricResult(name, False, {name: estimate}, provenance=provenance, warnings=warnings)

@@ -1,111 +1,37 @@
-"""Reference sets: real images (a folder) or saved statistics, with their features cached.
-
-`builtin:procedural` is a folder of seeded procedural images (shapes on gradients) made
-on first use: a stand-in reference for the offline smoke benchmark only.
-"""
+"""Reference sets: a folder of real images (features: evalkit.runner.scoring), or saved
+FID statistics (.npz): evalkit's own, or pytorch-fid's / clean-fid's."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import zipfile
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from evalkit.cache import cache_dir
+from evalkit import builtin
 from evalkit.errors import UserError
-from evalkit.fingerprint import file_digest
-from evalkit.images import list_images, open_rgb
 from evalkit.store import atomic_write
-
-PROCEDURAL = "builtin:procedural"
-_PROCEDURAL_COUNT, _PROCEDURAL_SIZE = 48, 64
-
-
-def _draw_procedural(seed: int, size: int):
-    from PIL import Image, ImageDraw
-
-    rng = np.random.default_rng(seed)
-    top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    ramp = np.linspace(0, 1, size)[:, None, None]
-    base = (top * (1 - ramp) + bottom * ramp).astype(np.uint8).repeat(size, axis=1)
-    img = Image.fromarray(base)
-    draw = ImageDraw.Draw(img)
-    for _ in range(rng.integers(1, 5)):
-        x0, y0 = rng.integers(0, size - 8, 2)
-        x1, y1 = x0 + rng.integers(6, size // 2), y0 + rng.integers(6, size // 2)
-        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([int(x0), int(y0), int(x1), int(y1)], fill=fill)
-    return img
-
-
-def procedural_folder(count: int = _PROCEDURAL_COUNT, size: int = _PROCEDURAL_SIZE) -> Path:
-    """The built-in procedural reference folder, made atomically on first use."""
-    root = cache_dir("reference")
-    final = root / f"procedural-{count}x{size}"
-    if final.is_dir():
-        return final
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-procedural-", dir=root))
-    try:
-        for i in range(count):
-            _draw_procedural(i, size).save(tmp / f"{i:04d}.png")
-        os.replace(tmp, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
 
 
 def resolve_reference_folder(ref: str) -> Path:
-    if ref == PROCEDURAL:
-        return procedural_folder()
+    """The folder of real images `ref` names (or the built-in procedural one)."""
+    if builtin.is_builtin(ref):
+        return builtin.resolve(ref)
     path = Path(ref).expanduser()
     if not path.is_dir():
         raise UserError(f"reference image folder not found: {path} (set reference.images to a folder of real images)")
     return path
 
 
-def file_list_fingerprint(folder: Path, files: list[Path]) -> str:
-    """Identifies the reference set: relative names and contents of its files."""
-    h = hashlib.sha256()
-    for p in files:
-        h.update(p.relative_to(folder).as_posix().encode() + b"\0" + file_digest(p).encode() + b"\n")
-    return h.hexdigest()
-
-
-def reference_cache_path(folder: Path, files: list[Path], extractor) -> tuple[Path, str]:
-    """Where the features of this reference set for this extractor are cached, and the set's fingerprint."""
-    fingerprint = file_list_fingerprint(folder, files)
-    return cache_dir("features") / f"{extractor.key}-{fingerprint[:16]}.npy", fingerprint
-
-
-def reference_features(folder: Path, extractor) -> tuple[np.ndarray, dict]:
-    """Features of every image in `folder`, cached by extractor key and file-list fingerprint."""
-    files = list_images(folder)
-    cached, fingerprint = reference_cache_path(folder, files, extractor)
-    if cached.is_file():
-        feats = np.load(cached)
-    else:
-        feats = extractor.extract(np.asarray(open_rgb(p)) for p in files)
-        atomic_write(cached, lambda f: np.save(f, feats))
-    info = {"reference": str(folder), "reference_n": len(files), "reference_files_sha256": fingerprint}
-    return feats, info
-
-
-def build_stats(folder: Path, extractor) -> dict:
-    """FID reference statistics of an image folder, with everything needed to check them later."""
+def build_stats(feats: np.ndarray, info: dict, extractor) -> dict:
+    """FID reference statistics of reference features, with everything needed to check them later."""
     from evalkit.metrics.functional.frechet import mean_and_cov
 
-    feats, info = reference_features(folder, extractor)
     mu, sigma = mean_and_cov(feats)
     return {
-        "mu": mu, "sigma": sigma, "n": len(feats), "source": str(folder),
+        "mu": mu, "sigma": sigma, "n": len(feats), "source": info["reference"],
         "files_sha256": info["reference_files_sha256"], **extractor.provenance(),
     }
 

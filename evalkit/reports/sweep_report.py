@@ -1,138 +1,183 @@
-"""The report of a sweep: results table, FID-vs-CLIP curves, per-category bars, image grids
-(a prompt per row, runs side by side), the provenance of every number, and warnings
-wherever numbers are not comparable."""
+"""The report of a sweep (templates/sweep.*.j2): results table, FID-vs-CLIP curves,
+per-category bars, an image grid (a prompt per row, runs side by side), the provenance of
+every number, and warnings wherever numbers are not comparable. Runs are labelled by their
+axis values (`bert · w=3`), so tables, legends and the grid fit a screen."""
 
 from __future__ import annotations
 
-import base64
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from evalkit.reports.render import _fmt, _thumbnail_b64
-from evalkit.store import atomic_write_bytes, atomic_write_text
+from evalkit.reports.plots import category_bars, fid_vs_clip
+from evalkit.reports.render import b64, thumbnail_b64, write_report
+from evalkit.results import Estimate, RunResults
+from evalkit.store import atomic_write_bytes
 
 GRID_PROMPTS = 12
+MAX_BAR_RUNS = 12
 PROVENANCE_FIELDS = ("resize", "extractor", "weights_sha256", "reference", "reference_files_sha256", "n",
                      "clip_model", "clip_weights", "fid_bootstrap")
-
-HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>evalkit sweep: {{ name }}</title>
-<style>
- body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 80rem; color: #222; }
- table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; } td, th { border: 1px solid #ccc; padding: .25rem .5rem; }
- th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
- .warn { background: #fff4e5; border-left: 4px solid #f0a020; padding: .5rem 1rem; margin: .4rem 0; }
- .fail { background: #fdecea; border-left: 4px solid #d93025; padding: .5rem 1rem; margin: .4rem 0; }
- img.plot { max-width: 100%; } .grid img { width: 96px; height: 96px; object-fit: contain; image-rendering: pixelated; }
- .grid td { vertical-align: top; } code { font-size: .85em; }
-</style></head><body>
-<h1>evalkit sweep: <code>{{ name }}</code></h1>
-<p>{{ rows|length }} runs over axes {% for a in axes %}<code>{{ a }}</code>{% if not loop.last %}, {% endif %}{% endfor %}.</p>
-{% for w in warnings %}<div class="warn">⚠ {{ w }}</div>{% endfor %}
-{% for r in failed %}<div class="fail">✗ run <code>{{ r.run_id }}</code> failed: {{ r.error }}</div>{% endfor %}
-<h2>Results</h2>
-<table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in table %}<tr>{% for v in r %}<td class="num">{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>
-{% if curve %}<h2>FID vs CLIP score</h2><img class="plot" alt="FID vs CLIP score curves" src="data:image/png;base64,{{ curve }}">{% endif %}
-{% if bars %}<h2>CLIP score per category</h2><img class="plot" alt="CLIP score per category" src="data:image/png;base64,{{ bars }}">{% endif %}
-<h2>Images</h2>
-<table class="grid"><tr><th>prompt</th>{% for r in grid_runs %}<th><code>{{ r }}</code></th>{% endfor %}</tr>
-{% for p in grid %}<tr><td><code>{{ p.id }}</code><br>{{ p.text }}</td>{% for img in p.cells %}<td>{% if img %}<img alt="{{ p.id }}" src="data:image/png;base64,{{ img }}">{% endif %}</td>{% endfor %}</tr>{% endfor %}</table>
-<h2>Provenance</h2>
-<table><tr><th>run</th><th>metric</th>{% for f in prov_fields %}<th>{{ f }}</th>{% endfor %}</tr>
-{% for row in provenance %}<tr>{% for v in row %}<td><code>{{ v }}</code></td>{% endfor %}</tr>{% endfor %}</table>
-<h2>Versions and seeds</h2>
-<table><tr><th>run</th><th>seed</th><th>images/prompt</th><th>evalkit git</th><th>versions</th></tr>
-{% for v in versions %}<tr><td><code>{{ v.run }}</code></td><td>{{ v.seed }}</td><td>{{ v.ipp }}</td><td><code>{{ v.git }}</code></td><td><code>{{ v.versions }}</code></td></tr>{% endfor %}</table>
-</body></html>
-"""
+COMPARABLE = (("resize", "resize modes"), ("reference_files_sha256", "reference sets"),
+              ("weights_sha256", "Inception weights"), ("clip_model", "CLIP models"), ("extractor", "extractors"))
 
 
-def _comparability_warnings(docs: dict[str, dict]) -> list[str]:
+@dataclass(frozen=True)
+class SweepRun:
+    label: str
+    run_id: str | None
+    status: str
+    error: str
+    seconds: float | None
+    results: RunResults | None
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    name: str
+    axes: list[str]
+    runs: list[SweepRun]
+    columns: list[str]  # value keys shown in the table
+    warnings: list[str]
+    curve: str
+    bars: str
+    grid: list[dict]
+    provenance: list[list]
+    prov_fields: tuple[str, ...]
+    versions: list[dict]
+    plot_files: list[tuple[str, str]]  # (title, file) for report.md
+
+
+def comparability_warnings(results: dict[str, RunResults]) -> list[str]:
     warnings = []
-    for field_name, what in (("resize", "resize modes"), ("reference_files_sha256", "reference sets"),
-                             ("weights_sha256", "Inception weights"), ("clip_model", "CLIP models")):
-        seen = {}
-        for run_id, doc in docs.items():
-            for metric, prov in doc.get("provenance", {}).items():
-                if field_name in prov:
-                    seen.setdefault(str(prov[field_name]), []).append(run_id)
+    for field_name, what in COMPARABLE:
+        seen: dict[str, list[str]] = {}
+        for label, r in results.items():
+            for m in r.metrics.values():
+                if field_name in m.provenance:
+                    seen.setdefault(str(m.provenance[field_name]), []).append(label)
         if len(seen) > 1:
             warnings.append(f"runs use different {what} ({', '.join(seen)}): their numbers are not comparable")
-    small = sorted({doc["n_images"] for doc in docs.values() if "fid" in doc["metrics"] and doc["n_images"] < 2048})
+    small = sorted({r.n_images for r in results.values() if "fid" in r.metrics and r.n_images < 2048})
     if small:
         warnings.append(f"FID from {', '.join(map(str, small))} images (< 2048): biased upward, compare only at equal N")
-    for doc in docs.values():
-        warnings += [w for w in doc.get("warnings", []) if "RANDOM" in w][:1]
+    for r in results.values():
+        warnings += [w for w in r.warnings if "RANDOM" in w][:1]
     return list(dict.fromkeys(warnings))
 
 
-def render_sweep_report(sweep_dir: str | Path) -> Path:
-    import jinja2
+def _mean(estimates: list[Estimate]) -> Estimate:
+    """Seeds averaged: the mean value and mean CI bounds."""
+    def avg(name):
+        parts = [getattr(e, name) for e in estimates]
+        return None if any(p is None for p in parts) else sum(parts) / len(parts)
+    return Estimate(avg("value"), avg("low"), avg("high"), avg("std"))
+
+
+def curve(runs: list[SweepRun], settings: dict[str, dict], axes: list[str]) -> bytes:
+    """FID vs CLIP score over the guidance axis, one line per value of the other axes (seeds averaged)."""
+    x_axis = next((a for a in axes if "guidance" in a), None)
+    done = [r for r in runs if r.results and {"fid", "clip_score"} <= set(r.results.metrics)]
+    if not x_axis or not done:
+        return b""
+    others = [a for a in axes if a not in (x_axis, "seed")]
+    groups: dict[tuple, dict] = {}
+    for r in done:
+        s = settings[r.label]
+        point = groups.setdefault(tuple(s[a] for a in others), {}).setdefault(s[x_axis], ([], []))
+        point[0].append(r.results.metrics["clip_score"].values["clip_score"])
+        point[1].append(r.results.metrics["fid"].values["fid"])
+    from evalkit.runner.sweep import run_label
+
+    lines = {run_label(dict(zip(others, key))) or "all runs": [(x, _mean(c), _mean(f)) for x, (c, f) in pts.items()]
+             for key, pts in groups.items()}
+    return fid_vs_clip(lines, x_axis.split(".")[-1], ", ".join(a.split(".")[-1] for a in others))
+
+
+def bars(runs: list[SweepRun]) -> bytes:
+    """The first per-category value (CLIP score, usually) of each run, side by side."""
+    series = {}
+    for r in runs:
+        for m in (r.results.metrics.values() if r.results else ()):
+            key = next((k for k, cats in m.categories.items() if cats), None)
+            if key:
+                series[r.label] = (key, dict(m.categories[key]))
+                break
+    if not series or len(series) > MAX_BAR_RUNS:
+        return b""
+    what = next(iter(series.values()))[0]
+    return category_bars({label: cats for label, (_, cats) in series.items()}, what)
+
+
+def image_grid(sweep_dir: Path, runs: list[SweepRun]) -> list[dict]:
     import pandas as pd
 
-    from evalkit.reports.plots import categories_from_metrics, category_bars, fid_vs_clip
+    done = [r for r in runs if r.results]
+    samples = {r.label: pd.read_parquet(sweep_dir / "runs" / r.run_id / "samples.parquet") for r in done}
+    if not done:
+        return []
+    rows = []
+    for row in samples[done[0].label].drop_duplicates("prompt_id").head(GRID_PROMPTS).itertuples():
+        cells = []
+        for r in done:
+            s = samples[r.label]
+            match = s[(s["prompt_id"] == row.prompt_id) & (s["index"] == 0)]
+            cells.append(thumbnail_b64(sweep_dir / "runs" / r.run_id / match["path"].iloc[0]) if len(match) else "")
+        rows.append({"id": row.prompt_id, "text": row.text, "cells": cells})
+    return rows
 
-    sweep_dir = Path(sweep_dir)
-    info = yaml.safe_load((sweep_dir / "sweep.yaml").read_text())
-    axes = list(info["sweep"]["axes"])
-    results = pd.read_parquet(sweep_dir / "results.parquet")
-    ok = results[results["status"] != "failed"]
-    docs = {r: json.loads((sweep_dir / "runs" / r / "metrics.json").read_text()) for r in ok["run_id"]}
 
-    x_axis = next((a for a in axes if "guidance" in a), None)
-    curve = ""
-    if x_axis and {"fid", "clip_score/mean"} <= set(ok.columns):
-        others = [a for a in axes if a != x_axis and a != "seed"]
-        numeric = [c for c in ok.columns if c not in axes and c not in ("run_id", "status", "error") and ok[c].dtype.kind in "fi"]
-        means = ok.groupby(others + [x_axis], as_index=False)[numeric].mean() if others else ok.groupby(x_axis, as_index=False)[numeric].mean()
-        curve = base64.b64encode(fid_vs_clip(means, x_axis, others)).decode()
-    series = {r: categories_from_metrics(docs[r]["metrics"]) for r in docs}
-    bars = base64.b64encode(category_bars(series)).decode() if any(series.values()) and len(series) <= 12 else ""
-
-    headline = [c for c in ("fid", "fid/ci95_low", "fid/ci95_high", "kid/mean", "cmmd", "clip_score/mean",
-                            "clip_score/ci95_low", "clip_score/ci95_high", "seconds") if c in results.columns]
-    columns = ["run_id", *axes, "status", *headline]
-    table = [[_fmt(v) if isinstance(v, float) else ("" if v is None else v) for v in row]
-             for row in results.reindex(columns=columns).itertuples(index=False)]
-
-    grid_runs = list(docs)
-    samples = {r: pd.read_parquet(sweep_dir / "runs" / r / "samples.parquet") for r in grid_runs}
-    prompts = []
-    if grid_runs:
-        first = samples[grid_runs[0]].drop_duplicates("prompt_id").head(GRID_PROMPTS)
-        for row in first.itertuples():
-            cells = []
-            for r in grid_runs:
-                match = samples[r][(samples[r]["prompt_id"] == row.prompt_id) & (samples[r]["index"] == 0)]
-                cells.append(_thumbnail_b64(sweep_dir / "runs" / r / match["path"].iloc[0]) if len(match) else "")
-            prompts.append({"id": row.prompt_id, "text": row.text, "cells": cells})
-
-    provenance = [[r, m, *(prov.get(f, "") for f in PROVENANCE_FIELDS)]
-                  for r, doc in docs.items() for m, prov in doc.get("provenance", {}).items()]
-    versions = []
-    for r in grid_runs:
-        spec = yaml.safe_load((sweep_dir / "runs" / r / "spec.yaml").read_text())
+def _versions(sweep_dir: Path, runs: list[SweepRun]) -> list[dict]:
+    out = []
+    for r in (r for r in runs if r.results):
+        spec = yaml.safe_load((sweep_dir / "runs" / r.run_id / "spec.yaml").read_text(encoding="utf-8"))
         v = spec.get("versions", {})
-        versions.append({"run": r, "seed": spec["spec"]["seed"], "ipp": spec["spec"]["images_per_prompt"],
-                         "git": spec.get("evalkit_git"),
-                         "versions": ", ".join(f"{k} {v[k]}" for k in ("torch", "diffusers", "transformers", "open_clip_torch") if v.get(k))})
+        out.append({"label": r.label, "run_id": r.run_id, "seed": spec["spec"]["seed"],
+                    "ipp": spec["spec"]["images_per_prompt"], "git": spec.get("evalkit_git"),
+                    "versions": ", ".join(f"{k} {v[k]}" for k in ("torch", "diffusers", "transformers", "open_clip_torch")
+                                          if v.get(k))})
+    return out
 
-    html = jinja2.Environment(autoescape=True).from_string(HTML).render(
-        name=info["sweep"]["name"], axes=axes, rows=results.to_dict("records"),
-        failed=results[results["status"] == "failed"].to_dict("records"),
-        warnings=_comparability_warnings(docs), columns=columns, table=table, curve=curve, bars=bars,
-        grid_runs=grid_runs, grid=prompts, prov_fields=PROVENANCE_FIELDS, provenance=provenance, versions=versions,
+
+def _runs(sweep_dir: Path) -> tuple[dict, list[SweepRun], dict]:
+    import pandas as pd
+
+    from evalkit.runner.run_dir import load_results
+
+    info = yaml.safe_load((sweep_dir / "sweep.yaml").read_text(encoding="utf-8"))
+    frame = pd.read_parquet(sweep_dir / "results.parquet")
+    axes = list(info["sweep"]["axes"])
+    runs, settings = [], {}
+    for row in frame.to_dict("records"):
+        ok = row["status"] != "failed"
+        results = load_results(sweep_dir / "runs" / row["run_id"])[0] if ok else None
+        seconds = row.get("seconds")
+        runs.append(SweepRun(row["label"], row.get("run_id"), row["status"], str(row.get("error") or ""),
+                             None if seconds is None or seconds != seconds else float(seconds), results))
+        settings[row["label"]] = {a: row[a] for a in axes}
+    return info, runs, settings
+
+
+def render_sweep_report(sweep_dir: str | Path) -> Path:
+    sweep_dir = Path(sweep_dir)
+    info, runs, settings = _runs(sweep_dir)
+    axes = list(info["sweep"]["axes"])
+    done = {r.label: r.results for r in runs if r.results}
+    plots, files = {}, []
+    for title, name, png in (("FID vs CLIP score", "report-fid-vs-clip.png", curve(runs, settings, axes)),
+                             ("Per category", "report-categories.png", bars(runs))):
+        plots[name] = b64(png)
+        if png:
+            atomic_write_bytes(sweep_dir / name, png)
+            files.append((title, name))
+    report = SweepReport(
+        name=info["sweep"]["name"], axes=axes, runs=runs,
+        columns=list(dict.fromkeys(k for r in done.values() for _, k, _ in r.estimates())),
+        warnings=comparability_warnings(done), curve=plots["report-fid-vs-clip.png"],
+        bars=plots["report-categories.png"], grid=image_grid(sweep_dir, runs),
+        provenance=[[label, name, *(m.provenance.get(f, "") for f in PROVENANCE_FIELDS)]
+                    for label, r in done.items() for name, m in r.metrics.items()],
+        prov_fields=PROVENANCE_FIELDS, versions=_versions(sweep_dir, runs), plot_files=files,
     )
-    md = [f"# evalkit sweep: `{info['sweep']['name']}`", ""]
-    md += [f"> ⚠ {w}" for w in _comparability_warnings(docs)] + [""]
-    md += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    md += ["| " + " | ".join(str(v) for v in row) + " |" for row in table]
-    for name, b64 in (("report-fid-vs-clip.png", curve), ("report-clip-categories.png", bars)):
-        if b64:
-            atomic_write_bytes(sweep_dir / name, base64.b64decode(b64))
-            md += ["", f"![{name}]({name})"]
-    atomic_write_text(sweep_dir / "report.md", "\n".join(md) + "\n")
-    return atomic_write_text(sweep_dir / "report.html", html)
+    return write_report(sweep_dir, "sweep", report)[0]

@@ -1,15 +1,25 @@
-"""Scoring folders of images directly, without a run: `evalkit score`, `clip-score`, `fid-stats`."""
+"""Scoring folders of images made anywhere: `evalkit score`, `clip-score` and `fid-stats`.
+
+A folder becomes an ImageSet and goes through the same ScoringContext and metric classes
+as a run (same options, CIs, per-category estimates and feature cache), sharded the same
+way under accelerate/torchrun. Images are matched to prompts by `<prompt-id>/<n>.<ext>` or
+`<prompt-id>.<ext>`; given a run directory, only the images its samples.parquet lists
+are scored (not the report's plots).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
+from evalkit.cache import cache_dir
+from evalkit.config import ReferenceSpec, metric
 from evalkit.errors import UserError
-from evalkit.images import IMAGE_EXTENSIONS, open_rgb
-
-FOLDER_METRICS = ("fid", "kid")
+from evalkit.fingerprint import file_hashes
+from evalkit.images import list_images
+from evalkit.results import RunResults
+from evalkit.runner.distributed import current
+from evalkit.runner.scoring import ImageSet, ScoringContext, compute_metrics, reference_features
 
 
 def _folder(path: str) -> Path:
@@ -19,87 +29,82 @@ def _folder(path: str) -> Path:
     return folder
 
 
-def fid_stats(images: str, out: str, resize: str) -> dict:
-    from evalkit.metrics.features import InceptionExtractor
-    from evalkit.metrics.reference import build_stats, save_stats
+def _rows(folder: Path, prompts) -> tuple[list[dict], list[str]]:
+    """One row per image (relative path, prompt id, index, text, category), and what was skipped."""
+    if (folder / "samples.parquet").is_file():  # a run directory: exactly its images
+        import pandas as pd
 
-    from evalkit.metrics.reference import resolve_reference_folder
-
-    stats = build_stats(resolve_reference_folder(images), InceptionExtractor(resize))
-    save_stats(out, stats)
-    return {k: v for k, v in stats.items() if k not in ("mu", "sigma")} | {"output": str(out)}
-
-
-def score_folder(images: str, reference: str, metrics: list[str], resize: str, resize_declared: bool,
-                 kid_subset_size: int = 1000, kid_subsets: int = 100, fid_bootstrap: int = 20) -> dict:
-    """FID/KID of a folder against a reference folder or an .npz of statistics."""
-    from evalkit.metrics.features import INCEPTION_DIM, InceptionExtractor
-    from evalkit.metrics.fid import fid_with_ci
-    from evalkit.metrics.functional.frechet import rank_deficiency_warning
-    from evalkit.metrics.functional.kernel import kid_subsets as kid
-    from evalkit.metrics.reference import load_stats, reference_features, resolve_reference_folder
-
-    unknown = [m for m in metrics if m not in FOLDER_METRICS]
-    if unknown:
-        raise UserError(f"`evalkit score` computes {', '.join(FOLDER_METRICS)}; got '{unknown[0]}' (use clip-score for CLIP)")
-    extractor = InceptionExtractor(resize)
-    gen, gen_info = reference_features(_folder(images), extractor)
-    out: dict = {**extractor.provenance(), "n": len(gen), "images_files_sha256": gen_info["reference_files_sha256"]}
-    ref_path = Path(reference).expanduser()
-    if ref_path.suffix == ".npz":
-        if "kid" in metrics:
-            raise UserError("kid needs reference images, not statistics: pass --reference a folder")
-        mu_ref, sigma_ref, ref_info = load_stats(ref_path, extractor, resize_declared)
-        ref = (mu_ref, sigma_ref)
-    else:
-        ref, ref_info = reference_features(resolve_reference_folder(reference), extractor)
-    out.update(ref_info)
-    warnings = []
-    if "fid" in metrics:
-        out.update(fid_with_ci(gen, ref, fid_bootstrap))
-        out["fid_bootstrap"] = fid_bootstrap
-        warnings += [w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w]
-    if "kid" in metrics:
-        try:
-            mmds = kid(gen, ref, kid_subset_size, kid_subsets)
-        except ValueError as err:
-            raise UserError(str(err)) from None
-        out.update({"kid/mean": float(np.mean(mmds)), "kid/std": float(np.std(mmds)),
-                    "kid_subset_size": kid_subset_size, "kid_subsets": kid_subsets})
-    out["warnings"] = warnings
-    return out
+        frame = pd.read_parquet(folder / "samples.parquet")
+        return frame[["prompt_id", "index", "text", "category", "path"]].to_dict("records"), []
+    files, others = list_images(folder)
+    skipped = [f"{p.relative_to(folder)} (not an image format evalkit reads)" for p in others]
+    by_id = {p.id: p for p in prompts} if prompts is not None else None
+    rows, seen = [], Counter()
+    for path in files:
+        rel = path.relative_to(folder)
+        pid = rel.parent.as_posix() if len(rel.parts) > 1 else path.stem
+        if by_id is None:
+            rows.append({"prompt_id": rel.as_posix(), "index": 0, "text": "", "category": None, "path": rel.as_posix()})
+        elif pid in by_id:
+            p = by_id[pid]
+            rows.append({"prompt_id": pid, "index": seen[pid], "text": p.text, "category": p.category,
+                         "path": rel.as_posix()})
+            seen[pid] += 1
+        else:
+            skipped.append(f"{rel} (no prompt with id {pid!r})")
+    return rows, skipped
 
 
-def _image_for_prompt(folder: Path, prompt_id: str) -> list[Path]:
-    """Images of one prompt: <folder>/<id>/*.<ext> or <folder>/<id>.<ext>."""
-    sub = folder / prompt_id
-    if sub.is_dir():
-        return sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-    return [p for ext in IMAGE_EXTENSIONS if (p := folder / f"{prompt_id}{ext}").is_file()]
-
-
-def clip_score_folder(images: str, prompts: str, model: str, backend: str, pretrained: str | None) -> dict:
-    """CLIP score of images laid out by prompt id against the prompts file's texts."""
+def folder_images(path: str, prompts=None) -> tuple[ImageSet, list[str]]:
+    """The images of a folder (matched to `prompts` when given), and the files skipped."""
     import pandas as pd
 
-    from evalkit.metrics.clip_models import load_clip
-    from evalkit.metrics.clip_score import clip_scores, mean_with_ci
-    from evalkit.suites.files import load as load_prompts
-
-    folder = _folder(images)
-    rows = [(p, path) for p in load_prompts(prompts) for path in _image_for_prompt(folder, p.id)]
+    folder = _folder(path)
+    rows, skipped = _rows(folder, prompts)
     if not rows:
-        raise UserError(f"no images in {folder} match the prompt ids of {prompts} (expected <id>/<n>.png or <id>.png)")
-    clip = load_clip(backend, model, pretrained)
-    img = clip.extract(open_rgb(path) for _, path in rows)
-    texts = list(dict.fromkeys(p.text for p, _ in rows))
-    txt = clip.text_embeddings(texts)
-    index = {t: i for i, t in enumerate(texts)}
-    scores = clip_scores(img, txt[[index[p.text] for p, _ in rows]])
-    mean, low, high = mean_with_ci(scores, [p.id for p, _ in rows])
-    out = {"clip_score/mean": mean, "clip_score/ci95_low": low, "clip_score/ci95_high": high,
-           "n": len(scores), "prompts_truncated": clip.count_truncated(texts), **clip.provenance()}
-    frame = pd.DataFrame({"category": [p.category for p, _ in rows], "id": [p.id for p, _ in rows], "score": scores})
-    for cat, group in frame.dropna(subset=["category"]).groupby("category"):
-        out[f"clip_score/{cat}"] = float(group["score"].mean())
-    return out
+        raise UserError(f"no images in {folder} match the prompt ids (expected <id>/<n>.png or <id>.png)")
+    samples = pd.DataFrame(rows)
+    samples["sha256"] = file_hashes([folder / p for p in samples["path"]])
+    return ImageSet(folder, samples, cache_dir("features")), skipped
+
+
+def reference_spec(reference: str | None, resize: str | None) -> ReferenceSpec | None:
+    """`--reference` (a folder or an .npz) and `--resize` as a ReferenceSpec; resize counts as declared only if given."""
+    if reference is None:
+        return None
+    kind = "stats" if reference.endswith(".npz") else "images"
+    return ReferenceSpec.model_validate({kind: reference, **({"resize": resize} if resize else {})})
+
+
+def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str, dict], prompts=None) -> RunResults:
+    """Score a folder with the named metrics (key -> options), exactly as a run would."""
+    specs = {key: metric(key, opts) for key, opts in metrics.items()}
+    for key, spec in specs.items():
+        needs = spec.cls.needs_reference
+        if needs != "nothing" and (reference is None or (needs == "features" and not reference.images)):
+            what = "reference images (a folder)" if needs == "features" else "--reference (a folder or .npz)"
+            raise UserError(f"{key} needs {what}")
+        if spec.cls.needs_texts and prompts is None:
+            raise UserError(f"{key} scores images against their prompts: pass --prompts FILE")
+    image_set, skipped = folder_images(images, prompts)
+    ctx = ScoringContext(image_set, reference, current())
+    results = compute_metrics(ctx, specs)
+    notes = (f"skipped {len(skipped)} file(s): {'; '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}",) if skipped else ()
+    samples = image_set.samples
+    return RunResults(Path(images).name, len(samples), int(samples["prompt_id"].nunique()), results, notes)
+
+
+def fid_stats(images: str, out: str, resize: str) -> dict:
+    """FID reference statistics of a folder, extracted (sharded under a launcher) through the shared cache."""
+    from evalkit.metrics.reference import build_stats, save_stats
+    from evalkit.registry import EXTRACTORS
+
+    procs = current()
+    _folder(images)
+    extractor = procs.first_on_local_main(lambda: EXTRACTORS.load("inception").create(resize=resize))
+    feats, info = reference_features(procs, images, extractor)
+    if len(feats) < 2:
+        raise UserError(f"{images} has {len(feats)} image(s); reference statistics need at least 2")
+    stats = build_stats(feats, info, extractor)
+    procs.run(lambda: save_stats(out, stats), here=procs.is_main)
+    return {k: v for k, v in stats.items() if k not in ("mu", "sigma")} | {"output": str(out)}

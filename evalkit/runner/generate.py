@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Sequence
 
+from evalkit.fingerprint import file_hashes
 from evalkit.progress import progress
 from evalkit.store import RunStore
 from evalkit.types import GenerationConfig, ImageJob
@@ -13,6 +15,7 @@ from evalkit.types import GenerationConfig, ImageJob
 # Test hook (tests/runner/test_distributed.py): "RANK:N" makes process RANK exit at once,
 # like a killed worker, after it has written and journaled N batches.
 TEST_EXIT_ENV = "EVALKIT_TEST_EXIT_AFTER_BATCHES"
+log = logging.getLogger("evalkit")
 
 
 def fixed_batches(jobs: Sequence[ImageJob], size: int) -> list[list[ImageJob]]:
@@ -22,6 +25,25 @@ def fixed_batches(jobs: Sequence[ImageJob], size: int) -> list[list[ImageJob]]:
 
 def _has_missing(store: RunStore, batch: Sequence[ImageJob]) -> bool:
     return any(not store.image_path(j.prompt.id, j.index).exists() for j in batch)
+
+
+def verify_images(store: RunStore, jobs: Sequence[ImageJob]) -> int:
+    """Delete every image whose bytes no longer match the sha256 its journal recorded (a
+    corrupted or edited file), so it is made again; returns how many. Images are hashed
+    once and then remembered by size and mtime, so this is cheap on a re-run."""
+    journal = store.read_journal()
+    recorded, paths = [], []
+    for job in jobs:
+        entry = journal.get((job.prompt.id, job.index))
+        path = store.image_path(job.prompt.id, job.index)
+        if entry and entry.get("sha256") and path.exists():
+            recorded.append(entry["sha256"])
+            paths.append(path)
+    stale = [p for p, want, got in zip(paths, recorded, file_hashes(paths)) if want != got]
+    for path in stale:
+        log.warning("image %s does not match its recorded sha256; making it again", path)
+        path.unlink()
+    return len(stale)
 
 
 def missing_batches(store: RunStore, jobs: Sequence[ImageJob], batch_size: int) -> list[int]:

@@ -1,30 +1,35 @@
 """One run: suite -> generator -> run directory -> metrics -> report (DESIGN §1).
 
-Started by a launcher as several processes (DESIGN §7, docs/scale-out.md), the run is
-shared: each process makes every world_size-th missing batch of images and extracts a
-share of the features; every process computes the metrics from the gathered features;
-only the main process writes spec.yaml, samples.parquet, metrics.json and the report.
+The run directory is keyed by content: its id hashes the spec's generation part, the
+resolved prompts (ids and texts) and the generator's fingerprint (model content hashes),
+so editing a prompt file or a model folder starts a new run instead of relabelling old
+images. Everything that can fail is checked before the first image is made.
+
+Started by a launcher as several processes (docs/scale-out.md), the run is shared: each
+process makes every world_size-th missing batch of images and extracts a share of the
+features; every process computes the metrics from the gathered features; only the main
+process writes spec.yaml, samples.parquet, metrics.json and the report.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from evalkit import registry
 from evalkit.config import BenchmarkSpec
-from evalkit.options import call_with_options
+from evalkit.results import RunResults
 from evalkit.runner import distributed
-from evalkit.runner.generate import generate_missing, missing_batches
-from evalkit.runner.provenance import git_revision, library_versions
+from evalkit.runner.generate import generate_missing, missing_batches, verify_images
+from evalkit.runner.run_dir import prepare, write_metrics
 from evalkit.runner.samples import build_samples, write_parquet
 from evalkit.seeds import image_seed
-from evalkit.store import RunStore, atomic_write_json, atomic_write_text
-from evalkit.types import GenerationConfig, ImageJob
+from evalkit.store import RunStore
+from evalkit.suites.base import check_prompts
+from evalkit.types import GenerationConfig, ImageJob, Prompt
 
 log = logging.getLogger("evalkit")
 
@@ -34,82 +39,67 @@ class RunSummary:
     run_dir: Path
     images_total: int = 0
     images_made: int = 0
+    images_remade: int = 0  # on disk but no longer matching their recorded sha256
     features_extracted: int = 0
-    metrics: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
+    results: RunResults | None = None
     seconds: dict = field(default_factory=dict)
     processes: int = 1  # how many processes shared the run
     is_main: bool = True  # false on the other processes: they should not print the summary
 
 
-def load_prompts(spec: BenchmarkSpec):
-    load = registry.resolve("suite", spec.suite.name)
-    return call_with_options("suite", spec.suite.name, load, spec.suite.options)
+@dataclass(frozen=True)
+class RunPlan:
+    """A spec resolved against what it points at: prompts, a checked generator, the run id."""
+
+    spec: BenchmarkSpec
+    prompts: tuple[Prompt, ...]
+    generator: object
+    run_id: str
+
+    @property
+    def jobs(self) -> list[ImageJob]:
+        n = self.spec.images_per_prompt
+        return [ImageJob(p, i, image_seed(self.spec.seed, p.id, i)) for p in self.prompts for i in range(n)]
 
 
-def make_jobs(spec: BenchmarkSpec, prompts) -> list[ImageJob]:
-    return [
-        ImageJob(p, i, image_seed(spec.seed, p.id, i))
-        for p in prompts
-        for i in range(spec.images_per_prompt)
-    ]
+def run_key(spec: BenchmarkSpec, prompts, fingerprint: dict) -> str:
+    """8 hex digits over everything that decides the images."""
+    h = hashlib.sha256(spec.generation_key().encode())
+    for p in prompts:
+        h.update(json.dumps([p.id, p.text, p.category]).encode())
+    h.update(json.dumps(fingerprint, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:8]
 
 
-def make_generator(spec: BenchmarkSpec):
-    cls = registry.resolve("generator", spec.generator.name)
-    return call_with_options("generator", spec.generator.name, cls, spec.generator.options)
-
-
-def write_spec(store: RunStore, spec: BenchmarkSpec) -> None:
-    resolved = {
-        "run_id": spec.run_id,
-        "spec": spec.model_dump(mode="json"),
-        "evalkit_git": git_revision(),
-        "versions": library_versions(),
-    }
-    atomic_write_text(store.root / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
+def plan_run(spec: BenchmarkSpec) -> RunPlan:
+    """Load and check the prompts, build and check the generator (no model weights yet)."""
+    prompts = tuple(check_prompts(spec.suite.build().prompts(), spec.suite.name))
+    generator = spec.generator.build()
+    generator.check()
+    return RunPlan(spec, prompts, generator, f"{spec.name}-{run_key(spec, prompts, generator.fingerprint())}")
 
 
 def run_benchmark(spec: BenchmarkSpec, out_root: str | Path = "runs") -> RunSummary:
     """Generate, score and report one run; resumes. Under a launcher, every process calls it."""
-    from evalkit.reports.render import render_run_report
-    from evalkit.runner.score import ScoringContext, compute_metrics
+    return run_plan(distributed.current().first_on_local_main(lambda: plan_run(spec)), out_root)
+
+
+def run_plan(plan: RunPlan, out_root: str | Path = "runs") -> RunSummary:
+    """Run a planned (checked) run in `out_root/<run id>/`."""
+    from evalkit.reports.run_report import render_run_report
 
     procs = distributed.current()
-    store = RunStore(Path(out_root) / spec.run_id)
+    store = RunStore(Path(out_root) / plan.run_id)
     summary = RunSummary(store.root, processes=procs.world_size, is_main=procs.is_main)
     # Main first: no process may write before a crash's temporaries are cleared.
-    procs.run(lambda: _prepare(store, spec, procs.world_size), here=procs.is_main)
+    procs.run(lambda: prepare(store, plan, procs.world_size), here=procs.is_main)
 
     t = time.perf_counter()
-    jobs = make_jobs(spec, procs.first_on_local_main(lambda: load_prompts(spec)))
-    summary.images_total = len(jobs)
-    generator = procs.first_on_local_main(lambda: make_generator(spec))  # cheap: models load on first generate()
-    config = GenerationConfig(**spec.generation.model_dump())
-    todo = procs.run(lambda: missing_batches(store, jobs, generator.batch_size), here=procs.is_main, gather=True)[0]
-    made = procs.run(
-        lambda: generate_missing(store, generator, jobs, config, procs.rank, procs.world_size, todo), gather=True
-    )
-    summary.images_made = sum(made)
-    samples = procs.run(lambda: _write_samples(store, jobs, generator), here=procs.is_main, gather=True)[0]
+    samples = _generate(procs, store, plan, summary)
     summary.seconds["generate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    ctx = ScoringContext(store, samples, spec, procs)
-    results = compute_metrics(ctx)
-    summary.features_extracted = ctx.features_extracted
-    metrics_doc = {
-        "run_id": spec.run_id,
-        "n_images": len(samples),
-        "n_prompts": int(samples["prompt_id"].nunique()),
-        "metrics": {k: v for r in results.values() for k, v in r.values.items()},
-        "higher_is_better": {name: registry.resolve("metric", name).higher_is_better for name in results},
-        "provenance": {name: r.provenance for name, r in results.items()},
-        "warnings": [w for r in results.values() for w in r.warnings],
-    }
-    procs.run(lambda: _write_metrics(store, metrics_doc, results), here=procs.is_main)
-    summary.metrics = metrics_doc["metrics"]
-    summary.warnings = metrics_doc["warnings"]
+    summary.results = _score(procs, store, plan, samples, summary)
     summary.seconds["score"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -118,31 +108,37 @@ def run_benchmark(spec: BenchmarkSpec, out_root: str | Path = "runs") -> RunSumm
     return summary
 
 
-def _prepare(store: RunStore, spec: BenchmarkSpec, world_size: int) -> None:
-    store.root.mkdir(parents=True, exist_ok=True)
-    store.remove_stale_temporaries()
-    write_spec(store, spec)
-    device = str(spec.generator.options.get("device", ""))
-    if world_size > 1 and device.startswith("cuda:"):
-        log.warning("generator device %s puts every process on one GPU; use device: cuda (each process's own)", device)
+def _generate(procs, store: RunStore, plan: RunPlan, summary: RunSummary):
+    jobs = plan.jobs
+    summary.images_total = len(jobs)
+    generator = plan.generator
+    config = GenerationConfig(**plan.spec.generation.model_dump())
+    summary.images_remade = procs.run(lambda: verify_images(store, jobs), here=procs.is_main, gather=True)[0]
+    todo = procs.run(lambda: missing_batches(store, jobs, generator.batch_size), here=procs.is_main, gather=True)[0]
+    made = procs.run(
+        lambda: generate_missing(store, generator, jobs, config, procs.rank, procs.world_size, todo), gather=True
+    )
+    summary.images_made = sum(made)
+
+    def write_samples():
+        samples = build_samples(store, jobs, generator.fingerprint())
+        write_parquet(store.root / "samples.parquet", samples)
+        return samples
+
+    return procs.run(write_samples, here=procs.is_main, gather=True)[0]
 
 
-def _write_samples(store: RunStore, jobs: list[ImageJob], generator):
-    samples = build_samples(store, jobs, generator.fingerprint())
-    write_parquet(store.root / "samples.parquet", samples)
-    return samples
+def _score(procs, store: RunStore, plan: RunPlan, samples, summary: RunSummary) -> RunResults:
+    from evalkit.runner.scoring import ImageSet, ScoringContext, compute_metrics
 
-
-def _write_metrics(store: RunStore, metrics_doc: dict, results: dict) -> None:
-    atomic_write_json(store.root / "metrics.json", metrics_doc)
-    per_sample = [r.per_sample for r in results.values() if r.per_sample is not None]
-    if per_sample:
-        write_parquet(store.root / "per_sample.parquet", _merge_per_sample(per_sample))
-
-
-def _merge_per_sample(frames):
-    merged = frames[0]
-    for frame in frames[1:]:
-        merged = merged.merge(frame, on=["prompt_id", "index"], how="outer", suffixes=("", "_dup"))
-        merged = merged[[c for c in merged.columns if not c.endswith("_dup")]]
-    return merged
+    spec = plan.spec
+    ctx = ScoringContext(ImageSet(store.root, samples, store.features_dir), spec.reference, procs)
+    metrics = compute_metrics(ctx, spec.metrics)
+    summary.features_extracted = ctx.features_extracted
+    notes = ()
+    truncated = getattr(plan.generator, "prompts_truncated", 0)
+    if truncated:
+        notes = (f"the generator truncated {truncated} prompt(s) to its text encoder's length",)
+    results = RunResults(plan.run_id, len(samples), int(samples["prompt_id"].nunique()), metrics, notes)
+    procs.run(lambda: write_metrics(store, results), here=procs.is_main)
+    return results

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Literal
 
 import numpy as np
 
 from evalkit.errors import UserError
-from evalkit.metrics.resize import MODES, resize_clean, resize_legacy_tf
+from evalkit.metrics.extractors.base import FeatureExtractor, batched
+from evalkit.metrics.extractors.options import ExtractorOptions
+from evalkit.metrics.extractors.resize import resize_clean, resize_legacy_tf
 
 INCEPTION_ID = "inception-v3-tf2015"
 INCEPTION_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
@@ -45,26 +47,19 @@ def _verified(path: Path) -> Path:
     return path
 
 
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class InceptionOptions(ExtractorOptions):
+    resize: Literal["clean", "legacy-tf"] = "clean"
 
 
-class InceptionExtractor:
+class InceptionExtractor(FeatureExtractor):
     """Images (HxWx3 uint8 arrays) -> (N, 2048) float32 pool3 features."""
 
+    Options = InceptionOptions
     dim = INCEPTION_DIM
 
-    def __init__(self, resize: str = "clean", device: str = "cpu", batch_size: int = 32):
-        if resize not in MODES:
-            raise UserError(f"unknown resize mode '{resize}': use one of {', '.join(MODES)}")
-        self.resize, self.device, self.batch_size = resize, device, batch_size
+    def __init__(self, options: InceptionOptions | None = None):
+        super().__init__(options)
+        self.resize, self.device, self.batch_size = self.options.resize, self.options.device, self.options.batch_size
         self.weights_path = _verified(inception_weights_path())
         self._model = None
         self._layers = None
@@ -95,7 +90,7 @@ class InceptionExtractor:
     def model(self):
         """The network we run: the same layers with BN folded, channels-last (inception_net.py)."""
         if self._model is None:
-            from evalkit.metrics.inception_net import FastInception
+            from evalkit.metrics.extractors.inception_net import FastInception
 
             self._model = FastInception(self.torchscript_layers).to(self.device)
         return self._model

@@ -1,4 +1,4 @@
-"""CLIP backends: L2-normalised image and text embeddings, behind one small interface.
+"""The two CLIP backends: how to load a CLIP model and run its towers (see clip.py).
 
 - `open_clip`: `model` is an architecture name with `pretrained` a tag or checkpoint
   path (`ViT-B-32` + `openai`), or `local-dir:PATH` / `hf-hub:ORG/NAME`.
@@ -8,21 +8,17 @@
   random-weight tiny models for offline tests: their scores mean nothing, and the
   provenance says so.
 
-Both backends truncate prompts longer than the context to the context length while
-keeping the end-of-text token (the pooled position); torchmetrics #2883 drops it.
+Both truncate prompts longer than the context to the context length while keeping the
+end-of-text token (the pooled position); torchmetrics #2883 drops it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 
-import numpy as np
-
+from evalkit import builtin
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
-from evalkit.generators.tiny import is_builtin, resolve_builtin
 
 RANDOM_WEIGHTS_NOTE = "RANDOM (built-in tiny model): the score is a pipeline check, not a quality measure"
 
@@ -32,63 +28,16 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-class ClipModel:
-    """Shared behaviour; subclasses set model/tokenizer and the two `_encode_*` methods."""
+class OpenClipBackend:
+    """open_clip: an architecture + pretrained tag, local-dir:PATH or hf-hub:ORG/NAME."""
 
-    backend = ""
-    random_weights = False
-    context_length = 77
-
-    def provenance(self) -> dict:
-        raise NotImplementedError
-
-    @property
-    def key(self) -> str:
-        """Feature-cache key: backend, model and weights identity."""
-        blob = json.dumps(self.provenance(), sort_keys=True).encode()
-        return f"clip-{self.backend}-{hashlib.sha256(blob).hexdigest()[:12]}"
-
-    batch_size = 32
-
-    def extract(self, images) -> np.ndarray:
-        """Image embeddings of HxWx3 uint8 arrays or PIL images, in batches (the extractor interface)."""
-        from PIL import Image
-
-        from evalkit.metrics.features import batched
-
-        out = [
-            self.image_embeddings([im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in batch])
-            for batch in batched(images, self.batch_size)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-
-    def image_embeddings(self, images) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            emb = self._encode_images(images).float()
-        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
-
-    def text_embeddings(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            emb = self._encode_texts(texts).float()
-        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
-
-    def count_truncated(self, texts: list[str]) -> int:
-        """How many texts exceed the context once start and end tokens are added."""
-        return sum(self._token_count(t) > self.context_length for t in texts)
-
-
-class OpenClipModel(ClipModel):
     backend = "open_clip"
 
     def __init__(self, model: str, pretrained: str | None = None, device: str = "cpu"):
         import open_clip
 
-        self.random_weights = is_builtin(model)
-        name = f"local-dir:{resolve_builtin(model)}" if self.random_weights else model
+        self.random_weights = builtin.is_builtin(model)
+        name = f"local-dir:{builtin.resolve(model)}" if self.random_weights else model
         if name.startswith(("local-dir:", "hf-hub:")):
             pretrained = None  # the folder or hub repo carries its own weights
         self.model_ref, self.pretrained, self.device = model, pretrained, device
@@ -102,18 +51,19 @@ class OpenClipModel(ClipModel):
             ) from None
         self.model.eval()
         self.context_length = self.tokenizer.context_length
+        self.dim = int(self.model.visual.output_dim)
         self._local_dir = name[len("local-dir:"):] if name.startswith("local-dir:") else None
 
-    def _token_count(self, text: str) -> int:
+    def token_count(self, text: str) -> int:
         encode = getattr(self.tokenizer, "encode", None)
         return len(encode(text)) + 2 if encode else 0
 
-    def _encode_images(self, images):
+    def encode_images(self, images):
         import torch
 
         return self.model.encode_image(torch.stack([self.preprocess(img) for img in images]).to(self.device))
 
-    def _encode_texts(self, texts):
+    def encode_texts(self, texts):
         # open_clip's tokenizer truncates and then writes the end-of-text token last.
         return self.model.encode_text(self.tokenizer(texts).to(self.device))
 
@@ -131,7 +81,9 @@ def _pooled(output):
     return output if hasattr(output, "norm") else output.pooler_output
 
 
-class TransformersClipModel(ClipModel):
+class TransformersClipBackend:
+    """transformers: a hub id or a save_pretrained folder with a CLIPModel and its CLIPProcessor."""
+
     backend = "transformers"
 
     def __init__(self, model: str, pretrained: str | None = None, device: str = "cpu"):
@@ -140,8 +92,8 @@ class TransformersClipModel(ClipModel):
         from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
-        self.random_weights = is_builtin(model)
-        source = str(resolve_builtin(model)) if self.random_weights else model
+        self.random_weights = builtin.is_builtin(model)
+        source = str(builtin.resolve(model)) if self.random_weights else model
         self.model_ref, self.pretrained, self.device, self._source = model, pretrained, device, source
         try:
             self.model = CLIPModel.from_pretrained(source, revision=pretrained).to(device).eval()
@@ -153,15 +105,16 @@ class TransformersClipModel(ClipModel):
             ) from None
         self.tokenizer = self.processor.tokenizer
         self.context_length = self.model.config.text_config.max_position_embeddings
+        self.dim = int(self.model.config.projection_dim)
 
-    def _token_count(self, text: str) -> int:
+    def token_count(self, text: str) -> int:
         return len(self.tokenizer(text, truncation=False)["input_ids"])
 
-    def _encode_images(self, images):
+    def encode_images(self, images):
         pixels = self.processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
         return _pooled(self.model.get_image_features(pixel_values=pixels))
 
-    def _encode_texts(self, texts):
+    def encode_texts(self, texts):
         # truncation=True lets the tokenizer cut the content and still append the end token.
         tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.context_length, return_tensors="pt")
         return _pooled(self.model.get_text_features(
@@ -177,32 +130,4 @@ class TransformersClipModel(ClipModel):
         return info
 
 
-BACKENDS = {"open_clip": OpenClipModel, "transformers": TransformersClipModel}
-
-
-def load_clip(backend: str, model: str, pretrained: str | None = None, device: str = "cpu",
-              batch_size: int = 32) -> ClipModel:
-    if backend not in BACKENDS:
-        raise UserError(f"unknown CLIP backend '{backend}': use one of {', '.join(BACKENDS)}")
-    clip = BACKENDS[backend](model, pretrained, device)
-    clip.batch_size = batch_size
-    return clip
-
-
-class ClipMetric:
-    """Options shared by the metrics that run a CLIP model (CLIP score, CMMD)."""
-
-    default_model = "ViT-B-32"
-
-    def __init__(self, model: str | None = None, pretrained: str | None = None, backend: str = "open_clip",
-                 device: str = "cpu", batch_size: int = 32):
-        self.model = model or self.default_model
-        # open_clip: the pretrained tag, "openai" unless given (folders and hub repos carry
-        # their own weights); transformers: the hub revision, none unless given.
-        if pretrained is None and backend == "open_clip":
-            pretrained = "openai"
-        self.pretrained, self.backend, self.device, self.batch_size = pretrained, backend, device, batch_size
-
-    def load_clip(self, ctx) -> ClipModel:
-        """The run's shared instance of this CLIP model (see ScoringContext.clip)."""
-        return ctx.clip(self.backend, self.model, self.pretrained, self.device, self.batch_size)
+BACKENDS = {"open_clip": OpenClipBackend, "transformers": TransformersClipBackend}

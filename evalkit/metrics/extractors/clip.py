@@ -1,0 +1,78 @@
+"""CLIP image embeddings as a feature extractor (CLIP score, CMMD, CLIP-FID all use it),
+over either backend in clip_backends.py; embeddings are L2-normalised."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+import numpy as np
+
+from evalkit.metrics.extractors.base import FeatureExtractor, batched
+from evalkit.metrics.extractors.clip_backends import BACKENDS
+from evalkit.metrics.extractors.options import ExtractorOptions
+
+
+class ClipOptions(ExtractorOptions):
+    model: str = "ViT-B-32"  # open_clip architecture, local-dir:PATH, hf-hub:ORG/NAME, a hub id, or builtin:tiny-clip[-hf]
+    # open_clip: the pretrained tag, "openai" unless given (folders and hub repos carry their
+    # own weights); transformers: the hub revision, none unless given.
+    pretrained: str | None = None
+    backend: Literal["open_clip", "transformers"] = "open_clip"
+
+
+class ClipExtractor(FeatureExtractor):
+    """CLIP image embeddings (L2-normalised); also encodes texts, for CLIP score."""
+
+    Options = ClipOptions
+
+    def __init__(self, options: ClipOptions | None = None):
+        super().__init__(options)
+        o = self.options
+        pretrained = "openai" if o.pretrained is None and o.backend == "open_clip" else o.pretrained
+        self.backend = BACKENDS[o.backend](o.model, pretrained, o.device)
+        self.random_weights = self.backend.random_weights
+
+    @property
+    def dim(self) -> int:
+        return self.backend.dim
+
+    @property
+    def key(self) -> str:
+        """Feature-cache key: backend, model and weights identity."""
+        blob = json.dumps(self.provenance(), sort_keys=True).encode()
+        return f"clip-{self.options.backend}-{hashlib.sha256(blob).hexdigest()[:12]}"
+
+    def provenance(self) -> dict:
+        return self.backend.provenance()
+
+    def extract(self, images) -> np.ndarray:
+        """Embeddings of HxWx3 uint8 arrays or PIL images, in batches."""
+        from PIL import Image
+
+        parts = [self._normalised(self.backend.encode_images,
+                                  [im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in batch])
+                 for batch in batched(images, self.options.batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+    def text_embeddings(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised embeddings of `texts`, in batches."""
+        parts = [self._normalised(self.backend.encode_texts, b) for b in batched(texts, self.options.batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+    @staticmethod
+    def _normalised(encode, batch) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            emb = encode(batch).float()
+        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+
+    def count_truncated(self, texts: list[str]) -> int:
+        """How many texts exceed the context once start and end tokens are added."""
+        return sum(self.backend.token_count(t) > self.context_length for t in texts)
+
+    @property
+    def context_length(self) -> int:
+        return self.backend.context_length
