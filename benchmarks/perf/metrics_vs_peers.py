@@ -27,7 +27,7 @@ warnings.simplefilter("ignore")
 
 
 def make_pngs(folder: Path, n: int, size: int) -> list[Path]:
-    from evalkit.metrics.reference import _draw_procedural
+    from evalkit.builtin.procedural import draw as _draw_procedural
 
     rng = np.random.default_rng(0)
     paths = []
@@ -56,11 +56,11 @@ def timed(fn, repeat: int = 2):
 def inception(paths, device, weights_file):
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    from evalkit.metrics.features import InceptionExtractor
+    from evalkit.metrics.extractors.inception import InceptionExtractor
     from evalkit.metrics.functional.frechet import frechet_distance, mean_and_cov
 
     half = len(paths) // 2
-    ours = InceptionExtractor("legacy-tf", device=device, batch_size=32)
+    ours = InceptionExtractor.create(resize="legacy-tf", device=device, batch_size=32)
     ours.extract([decode(paths[0])])  # load + warm up, not timed (both sides)
     feats, t_ours = timed(lambda: ours.extract(decode(p) for p in paths))
     fid_ours = frechet_distance(*mean_and_cov(feats[:half]), *mean_and_cov(feats[half:]))
@@ -90,7 +90,7 @@ def inception(paths, device, weights_file):
     print(f"  ratio        {t_peer / t_ours:7.2f}x   FID evalkit {fid_ours:.6f} torchmetrics {fid_peer:.6f} "
           f"|delta| {abs(fid_ours - fid_peer):.2e}")
 
-    clean = InceptionExtractor("clean", device=device, batch_size=32)
+    clean = InceptionExtractor.create(resize="clean", device=device, batch_size=32)
     clean.extract([decode(paths[0])])
     _, t_clean = timed(lambda: clean.extract(decode(p) for p in paths))
     print(f"  evalkit clean mode {n / t_clean:7.2f} img/s")
@@ -141,7 +141,7 @@ def clip_model(folder: Path):
 def clip_score(paths, folder: Path, device):
     from torchmetrics.multimodal.clip_score import CLIPScore
 
-    from evalkit.metrics.clip_models import load_clip
+    from evalkit.metrics.extractors.clip import ClipExtractor
     from evalkit.metrics.clip_score import clip_scores
 
     texts = [f"A photo of object number {i % 16}, in a procedural scene." for i in range(len(paths))]
@@ -201,11 +201,11 @@ def main():
         (tmp / "png").mkdir()
         paths = make_pngs(tmp / "png", args.images, args.size)
         if "inception" not in skip:
-            from evalkit.metrics.features import InceptionExtractor
-            from evalkit.metrics.inception_weights import torchscript_to_pytorch_fid
+            from evalkit.metrics.extractors.inception import InceptionExtractor
+            from evalkit.metrics.extractors.inception_weights import torchscript_to_pytorch_fid
 
             weights = tmp / "pt_inception.pth"
-            torch.save(torchscript_to_pytorch_fid(InceptionExtractor().torchscript_layers.state_dict()), weights)
+            torch.save(torchscript_to_pytorch_fid(InceptionExtractor.create().torchscript_layers.state_dict()), weights)
             inception(paths, args.device, str(weights))
         if "frechet" not in skip:
             frechet()

@@ -29,12 +29,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from evalkit.runner.sweep import expand, load_sweep, run_sweep
 
     sweep, base = load_sweep(args.spec)
-    if args.dry_run:
-        from evalkit.runner.run import plan_run
+    if args.dry_run:  # every run planned and checked, none started
+        from evalkit.runner.distributed import SingleProcess
+        from evalkit.runner.sweep import plan_all
 
-        for run in expand(sweep, base):
-            print(f"{plan_run(run.spec).run_id}  {run.label}  " + "  ".join(f"{k}={v}" for k, v in run.settings.items()))
-        return 0
+        planned = plan_all(expand(sweep, base), SingleProcess())
+        for run, plan, row in planned:
+            head = plan.run_id if plan else f"FAILS ({row['error']})"
+            print(f"{head}  {run.label}  " + "  ".join(f"{k}={v}" for k, v in run.settings.items()))
+        return 1 if any(plan is None for _, plan, _ in planned) else 0
     result = run_sweep(sweep, base, args.out)
     from evalkit.runner.distributed import current
 

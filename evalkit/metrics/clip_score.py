@@ -24,6 +24,7 @@ def mean_with_ci(scores, prompt_ids, seed: int = 0) -> Estimate:
     """Mean over images; CI by bootstrapping prompts (a prompt's images are not independent)."""
     import pandas as pd
 
+    scores = np.asarray(scores, np.float64)  # float32 sums would put the mean outside a one-prompt CI
     per_prompt = pd.Series(scores).groupby(np.asarray(prompt_ids)).mean()
     low, high = bootstrap_mean_ci(per_prompt.to_numpy(), seed=seed)
     return Estimate(float(np.mean(scores)), low, high, n=len(scores))

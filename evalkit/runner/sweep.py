@@ -143,7 +143,7 @@ def _failed(row: dict, err: Exception, run_dir: Path | None, procs) -> dict:
     return row
 
 
-def _plan_all(planned: list[PlannedRun], procs) -> list[tuple[PlannedRun, Any, dict]]:
+def plan_all(planned: list[PlannedRun], procs) -> list[tuple[PlannedRun, Any, dict]]:
     """(run, plan or None, row) for every run: every check happens before any image is made."""
     from evalkit.runner.run import plan_run
 
@@ -168,7 +168,7 @@ def run_sweep(sweep: SweepSpec, base: dict, out_root: str | Path = "runs") -> Sw
     procs = current()  # under accelerate/torchrun every run is sharded across all processes
     sweep_dir = Path(out_root) / sweep.name
     result = SweepResult(sweep_dir)
-    planned = _plan_all(expand(sweep, base), procs)
+    planned = plan_all(expand(sweep, base), procs)
     procs.run(lambda: _write_sweep_file(sweep_dir, sweep, planned), here=procs.is_main)
     shown = progress(planned, desc=f"sweep {sweep.name}", unit="run") if procs.is_main else planned
     for run, plan, row in shown:

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from evalkit.metrics.clip_models import load_clip
+from evalkit.metrics.extractors.clip import ClipExtractor
 from evalkit.metrics.clip_score import clip_scores
 from evalkit.metrics.functional.kernel import mmd2_rbf
-from evalkit.metrics.reference import _draw_procedural
+from evalkit.builtin.procedural import draw as _draw_procedural
 
 TEXTS = ["A red cube on a table.", "Two dogs playing in the snow.", "A sign that reads 'evalkit'.",
          "An astronaut riding a horse.", "A bowl of fruit, oil painting.", "Three blue circles."]
@@ -16,7 +16,7 @@ LONG = " ".join(["a very long caption that keeps going"] * 30)
 
 @pytest.fixture(scope="module")
 def hf_clip():
-    return load_clip("transformers", "builtin:tiny-clip-hf")
+    return ClipExtractor.create(backend="transformers", model="builtin:tiny-clip-hf")
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +42,21 @@ class _TensorFeatures(torch.nn.Module):
 def test_mean_of_per_sample_scores_matches_torchmetrics(hf_clip, pil_images):
     from torchmetrics.multimodal.clip_score import CLIPScore
 
-    img = hf_clip.image_embeddings(pil_images)
+    img = hf_clip.extract(pil_images)
     txt = hf_clip.text_embeddings(TEXTS)
     cos = img @ txt.T
     pairs = [(i, j) for i in range(len(pil_images)) for j in range(len(TEXTS)) if cos[i, j] > 1e-3]
     assert len(pairs) >= 8, "need pairs with positive cosine (where both definitions agree)"
     ours = clip_scores(img[[i for i, _ in pairs]], txt[[j for _, j in pairs]])
 
-    metric = CLIPScore(model_name_or_path=lambda: (_TensorFeatures(hf_clip.model), hf_clip.processor))
+    metric = CLIPScore(model_name_or_path=lambda: (_TensorFeatures(hf_clip.backend.model), hf_clip.backend.processor))
     images = torch.stack([torch.from_numpy(np.array(pil_images[i])).permute(2, 0, 1) for i, _ in pairs])
     metric.update(images, [TEXTS[j] for _, j in pairs])
     assert float(ours.mean()) == pytest.approx(float(metric.compute()), abs=1e-4)
 
 
 def test_clamp_is_per_sample_not_on_the_mean(hf_clip, pil_images):
-    img = hf_clip.image_embeddings(pil_images)
+    img = hf_clip.extract(pil_images)
     txt = hf_clip.text_embeddings(TEXTS)
     cos = (img @ txt.T).ravel()
     assert (cos < 0).any() and (cos > 0).any()
@@ -66,21 +66,21 @@ def test_clamp_is_per_sample_not_on_the_mean(hf_clip, pil_images):
 
 
 def test_transformers_truncation_keeps_end_token(hf_clip):
-    tok = hf_clip.tokenizer
+    tok = hf_clip.backend.tokenizer
     full = tok(LONG, truncation=False)["input_ids"]
     assert len(full) > 77
     kept = full[:76] + [tok.eos_token_id]  # content cut, end-of-text token kept last
     with torch.inference_mode():
-        expected = hf_clip.model.get_text_features(input_ids=torch.tensor([kept])).pooler_output
+        expected = hf_clip.backend.model.get_text_features(input_ids=torch.tensor([kept])).pooler_output
     expected = torch.nn.functional.normalize(expected.float(), dim=-1).numpy()
     np.testing.assert_allclose(hf_clip.text_embeddings([LONG]), expected, atol=1e-6)
     assert hf_clip.count_truncated([LONG, "short", LONG + "!"]) == 2
 
 
 def test_open_clip_truncation_keeps_end_token():
-    clip = load_clip("open_clip", "builtin:tiny-clip")
-    tokens = clip.tokenizer([LONG, "short"])
-    eot = clip.tokenizer.eot_token_id
+    clip = ClipExtractor.create(model="builtin:tiny-clip")
+    tokens = clip.backend.tokenizer([LONG, "short"])
+    eot = clip.backend.tokenizer.eot_token_id
     assert tokens.shape == (2, 77) and int(tokens[0, -1]) == eot and eot in tokens[1].tolist()
     assert clip.count_truncated([LONG, "short"]) == 1
 

@@ -12,6 +12,6 @@ def test_clip_score_clamps_each_sample():
 
 def test_mean_with_ci_bootstraps_prompts():
     scores = np.array([10.0, 12.0, 30.0, 32.0, 20.0, 22.0])
-    mean, low, high = mean_with_ci(scores, ["a", "a", "b", "b", "c", "c"])
-    assert mean == pytest.approx(21.0)
-    assert 11.0 <= low <= mean <= high <= 31.0
+    e = mean_with_ci(scores, ["a", "a", "b", "b", "c", "c"])
+    assert e.value == pytest.approx(21.0) and e.n == 6
+    assert 11.0 <= e.low <= e.value <= e.high <= 31.0

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from evalkit.metrics.features import InceptionExtractor
+from evalkit.metrics.extractors.inception import InceptionExtractor
 from evalkit.metrics.functional.frechet import frechet_distance, mean_and_cov
 from evalkit.metrics.functional.kernel import kid_subsets
-from evalkit.metrics.inception_weights import torchscript_to_pytorch_fid
-from evalkit.metrics.reference import _draw_procedural
+from evalkit.metrics.extractors.inception_weights import torchscript_to_pytorch_fid
+from evalkit.builtin.procedural import draw as _draw_procedural
 
 N = 24
 
@@ -33,12 +33,12 @@ def sets():
 def peer_weights(tmp_path_factory):
     """Our default_1.pt weights in pytorch-fid / torch-fidelity / torchmetrics layout."""
     path = tmp_path_factory.mktemp("weights") / "pt_inception-from-default_1.pth"
-    torch.save(torchscript_to_pytorch_fid(InceptionExtractor().torchscript_layers.state_dict()), path)
+    torch.save(torchscript_to_pytorch_fid(InceptionExtractor.create().torchscript_layers.state_dict()), path)
     return str(path)
 
 
 def our_fid(a, b, resize):
-    ex = InceptionExtractor(resize)
+    ex = InceptionExtractor.create(resize=resize)
     fa, fb = ex.extract(a), ex.extract(b)
     return frechet_distance(*mean_and_cov(fa), *mean_and_cov(fb)), fa, fb
 
@@ -74,7 +74,7 @@ def test_clean_fid_matches_clean_fid(sets, tmp_path):
     from PIL import Image
 
     ours, fa, fb = our_fid(*sets, "clean")
-    layers = InceptionExtractor("clean").model
+    layers = InceptionExtractor.create(resize="clean").model
 
     def extractor(x):  # clean-fid hands over 299x299 float images in [0, 255]
         return layers((x - 128) / 128).reshape(len(x), -1)
@@ -100,7 +100,7 @@ def test_clean_fid_matches_clean_fid(sets, tmp_path):
 
 def test_resize_modes_really_differ(sets, legacy):
     # If both modes fed the network the same pixels, the mode recorded with each number would be meaningless.
-    clean = InceptionExtractor("clean").extract(sets[0][:2])
+    clean = InceptionExtractor.create(resize="clean").extract(sets[0][:2])
     assert np.abs(clean - legacy[1][:2]).max() > 1e-2
 
 
@@ -117,7 +117,7 @@ def test_kid_matches_torch_fidelity(legacy):
 
 
 def test_fast_network_matches_the_shipped_torchscript_graph():
-    ex = InceptionExtractor()
+    ex = InceptionExtractor.create()
     x = torch.rand(3, 3, 299, 299) * 2 - 1
     with torch.inference_mode():
         shipped = ex.torchscript_layers(x).reshape(3, -1)
@@ -130,7 +130,7 @@ def test_fast_network_matches_the_shipped_torchscript_graph():
 def test_legacy_tf_resize_is_bit_exact_with_torch_fidelity(shape):
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
-    from evalkit.metrics.resize import resize_legacy_tf
+    from evalkit.metrics.extractors.resize import resize_legacy_tf
 
     img = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
     theirs = interpolate_bilinear_2d_like_tensorflow1x(
@@ -142,7 +142,7 @@ def test_legacy_tf_resize_is_bit_exact_with_torch_fidelity(shape):
 def test_clean_resize_is_bit_exact_with_clean_fid():
     from cleanfid.resize import make_resizer
 
-    from evalkit.metrics.resize import resize_clean
+    from evalkit.metrics.extractors.resize import resize_clean
 
     img = np.random.default_rng(3).integers(0, 256, (96, 80, 3), dtype=np.uint8)
     assert np.array_equal(resize_clean(img), make_resizer("PIL", False, "bicubic", (299, 299))(img))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from evalkit.cli import main
-from evalkit.metrics.reference import _draw_procedural
+from evalkit.builtin.procedural import draw as _draw_procedural
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,11 @@ def run_json(capsys, *argv):
     return code, (json.loads(out.out) if code == 0 else out.err)
 
 
+def value(result: dict, key: str, part: str = "value"):
+    """A headline value (or its low/high/std/n) from `--json` output (metrics.json's schema)."""
+    return result["metrics"][key]["values"][key][part]
+
+
 def test_stats_round_trip_gives_the_same_fid_as_the_folder(folders, capsys):
     code, built = run_json(capsys, "fid-stats", str(folders / "ref"), "-o", str(folders / "ref.npz"), "--resize", "legacy-tf")
     assert code == 0 and built["n"] == 12 and built["resize"] == "legacy-tf"
@@ -35,8 +40,9 @@ def test_stats_round_trip_gives_the_same_fid_as_the_folder(folders, capsys):
                              "--resize", "legacy-tf")
     _, via_stats = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref.npz"),
                             "--resize", "legacy-tf")
-    assert via_stats["fid"] == pytest.approx(via_folder["fid"], rel=1e-12)
-    assert via_stats["files_sha256"] == via_folder["reference_files_sha256"]
+    assert value(via_stats, "fid") == pytest.approx(value(via_folder, "fid"), rel=1e-12)
+    assert via_stats["metrics"]["fid"]["provenance"]["files_sha256"] == \
+        via_folder["metrics"]["fid"]["provenance"]["reference_files_sha256"]
 
 
 def test_stats_of_another_resize_mode_are_refused(folders, capsys):
@@ -64,7 +70,7 @@ def test_foreign_stats_load_only_with_a_declared_mode(folders, capsys):
     code, declared = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference",
                               str(folders / "pytorch_fid.npz"), "--resize", "clean")
     _, own = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "clean.npz"))
-    assert code == 0 and declared["fid"] == pytest.approx(own["fid"], rel=1e-12)
+    assert code == 0 and value(declared, "fid") == pytest.approx(value(own, "fid"), rel=1e-12)
 
 
 def test_not_an_npz_is_a_clear_error(folders, capsys):
@@ -73,14 +79,21 @@ def test_not_an_npz_is_a_clear_error(folders, capsys):
     assert code == 2 and "is not a reference statistics .npz" in err
 
 
-def test_kid_with_too_few_images_is_a_clear_error(folders, capsys):
+def test_kid_subset_size_defaults_to_the_number_of_images(folders, capsys):
+    code, result = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
+                            "--metrics", "fid,kid")  # min(1000, n) as clean-fid does, with a warning
+    assert code == 0 and result["metrics"]["kid"]["provenance"]["kid_subset_size"] == 12
+    assert any("KID subsets of 12 images" in w for w in result["warnings"])
+    code, explicit = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
+                              "--metrics", "kid", "--kid-subset-size", "12")
+    assert value(explicit, "kid") == value(result, "kid") and not explicit["warnings"]
     code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
-                         "--metrics", "fid,kid")  # default subset size 1000 > 12 images
+                         "--metrics", "fid,kid", "--kid-subset-size", "1000")
     assert code == 2
     assert "KID subset size 1000 is larger than the number of samples (12 generated, 12 reference)" in err
     code, result = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "ref"),
-                            "--metrics", "fid,kid", "--kid-subset-size", "6", "--kid-subsets", "5")
-    assert code == 0 and {"fid", "kid/mean", "kid/std", "resize", "weights_sha256"} <= set(result)
+                            "--metrics", "fid,kid", "--set", "kid.subset_size=6", "--set", "kid.subsets=5")
+    assert code == 0 and value(result, "kid", "std") >= 0 and result["metrics"]["kid"]["provenance"]["kid_subsets"] == 5
 
 
 def test_clip_score_cli(folders, tmp_path, capsys):
@@ -93,6 +106,10 @@ def test_clip_score_cli(folders, tmp_path, capsys):
     prompts.write_text("id,text,category\na,A red cube.,Colors\nb,Two dogs.,Counting\n")
     code, result = run_json(capsys, "clip-score", "--images", str(images), "--prompts", str(prompts),
                             "--clip", "builtin:tiny-clip")
-    assert code == 0 and result["n"] == 4
-    assert result["clip_score/ci95_low"] <= result["clip_score/mean"] <= result["clip_score/ci95_high"]
-    assert "RANDOM" in result["clip_weights"] and "clip_score/Colors" in result
+    assert code == 0 and value(result, "clip_score", "n") == 4
+    assert value(result, "clip_score", "low") <= value(result, "clip_score") <= value(result, "clip_score", "high")
+    clip = result["metrics"]["clip_score"]
+    assert "RANDOM" in clip["provenance"]["clip_weights"]
+    assert set(clip["categories"]["clip_score"]) == {"Colors", "Counting"}  # per-category CIs, as in a run
+    colors = clip["categories"]["clip_score"]["Colors"]
+    assert colors["low"] <= colors["value"] <= colors["high"] and colors["n"] == 2

@@ -39,14 +39,18 @@ def test_expansion_applies_dotted_axes(sweep_file):
         for s in ("DDIMScheduler", "NoSuchScheduler") for g in (1.0, 4.0)
     ]
     assert runs[1].spec.generation.guidance_scale == 4.0
-    assert runs[2].spec.generator.options["scheduler"] == "NoSuchScheduler"
-    assert len({r.spec.run_id for r in runs}) == 4
+    assert runs[2].spec.generator.options.scheduler == "NoSuchScheduler"
+    assert len({r.spec.generation_key() for r in runs}) == 4
+    assert [r.label for r in runs] == ["DDIMScheduler · w=1", "DDIMScheduler · w=4", "NoSuchScheduler · w=1",
+                                       "NoSuchScheduler · w=4"]
 
 
-def test_dry_run_lists_runs(sweep_file, capsys):
-    assert main(["sweep", str(sweep_file), "--dry-run"]) == 0
+def test_dry_run_lists_and_checks_runs(sweep_file, capsys):
+    assert main(["sweep", str(sweep_file), "--dry-run"]) == 1  # two runs would fail: said before any image is made
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4 and "generation.guidance_scale=4.0" in lines[1]
+    assert len(lines) == 4 and "generation.guidance_scale=4.0" in lines[1] and "DDIMScheduler · w=4" in lines[1]
+    assert lines[0].startswith("tiny-scheduler_DDIMScheduler-guidance_scale_1.0-")
+    assert lines[2].startswith("FAILS (UserError: diffusers_pipeline: 'NoSuchScheduler' is not a diffusers scheduler")
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +65,9 @@ def test_failed_runs_are_recorded_and_the_rest_finish(swept):
     assert code == 1  # some runs failed
     results = pd.read_parquet(sweep_dir / "results.parquet")
     assert list(results["status"]) == ["ok", "ok", "failed", "failed"]
-    assert results["error"].iloc[2].startswith("UserError: unknown diffusers scheduler 'NoSuchScheduler'")
-    assert results["fid"].iloc[:2].notna().all() and results["clip_score/mean"].iloc[:2].notna().all()
+    assert results["error"].iloc[2].startswith("UserError: diffusers_pipeline: 'NoSuchScheduler' is not a diffusers scheduler")
+    assert results["fid"].iloc[:2].notna().all() and results["clip_score"].iloc[:2].notna().all()
+    assert results["clip_score/low"].iloc[:2].notna().all() and list(results["label"])[0] == "DDIMScheduler · w=1"
     assert (sweep_dir / "results.csv").read_text().startswith("run_id,")
 
 
@@ -81,11 +86,12 @@ def test_sweep_report_has_plots_grid_provenance_and_warnings(swept):
     _, sweep_dir = swept
     html = (sweep_dir / "report.html").read_text()
     assert '<img class="plot" alt="FID vs CLIP score curves"' in html
-    assert '<img class="plot" alt="CLIP score per category"' in html
+    assert '<img class="plot" alt="Per-category scores"' in html
+    assert "<th>DDIMScheduler · w=4</th>" in html  # runs labelled by their axis values, not 100-character ids
     assert html.count('<img alt="a"') == 2 and html.count('<img alt="b"') == 2  # prompt rows x runs
     assert "<h2>Provenance</h2>" in html and "7ff4a85c" in html and "clean" in html
     assert "biased upward" in html and "RANDOM" in html
-    assert "failed: UserError" in html
+    assert "failed: UserError" in html and "NoSuchScheduler · w=1</b> failed" in html
     assert (sweep_dir / "report.md").read_text().startswith("# evalkit sweep")
     assert (sweep_dir / "report-fid-vs-clip.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -106,4 +112,5 @@ def test_run_names_are_sanitised(tmp_path):
     base = {"name": "b", "suite": {"name": "smoke"}, "generator": {"name": "image_folder", "path": str(tmp_path)}}
     sweep = SweepSpec(name="s", base=base, axes={"generator.path": [str(tmp_path)], "seed": [1]})
     (run,) = expand(sweep, base)
-    assert run.spec.name.startswith("s-path__") and "/" not in run.spec.name and run.spec.name.endswith("-seed_1")
+    assert run.spec.name.startswith("s-path_") and "/" not in run.spec.name and len(run.spec.name) <= 62
+    assert run.label == f"{tmp_path.name} · seed=1"
