@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import typing
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -60,13 +61,25 @@ def _where(prefix: str, loc: tuple) -> str:
     return ".".join(parts) or "(top level)"
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds: `M`, `M | None`, `list[M]`, `dict[str, M]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _unknown(model: type[BaseModel], loc: tuple) -> str:
     """'unknown option; did you mean ...' with the valid names of the model at `loc`."""
     owner: Any = model
     for part in loc[:-1]:
+        if isinstance(part, int):  # an index into a list of models: same model
+            continue
         field = getattr(owner, "model_fields", {}).get(part)
-        annotation = getattr(field, "annotation", None)
-        owner = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        owner = _model_in(getattr(field, "annotation", None))
         if owner is None:
             break
     names = list(getattr(owner, "model_fields", {})) if owner is not None else []

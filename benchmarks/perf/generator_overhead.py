@@ -130,7 +130,7 @@ def sd_overhead(args) -> dict:
     from evalkit.generators.diffusers_pipeline import DiffusersPipelineGenerator
     from evalkit.types import GenerationConfig
 
-    gen = DiffusersPipelineGenerator(args.sd_model, device=args.device, batch_size=args.batch)
+    gen = DiffusersPipelineGenerator.create(model=args.sd_model, device=args.device, batch_size=args.batch)
     jobs, config = jobs_for(args.batch), GenerationConfig(num_inference_steps=args.steps, guidance_scale=7.5)
     pipe = gen.pipe
 
@@ -152,8 +152,9 @@ def if_overhead(args) -> dict:
     from evalkit.generators.cascade.deepfloyd_if import DeepFloydIFGenerator
     from evalkit.types import GenerationConfig
 
-    gen = DeepFloydIFGenerator("builtin:tiny-if-1", "builtin:tiny-if-2", "builtin:tiny-sd-x4-upscaler",
-                               device=args.device, batch_size=args.batch, loading="resident")
+    gen = DeepFloydIFGenerator.create(stage_1="builtin:tiny-if-1", stage_2="builtin:tiny-if-2",
+                                      stage_3="builtin:tiny-sd-x4-upscaler", device=args.device, batch_size=args.batch,
+                                      loading="resident")
     jobs, config = jobs_for(args.batch), GenerationConfig(num_inference_steps=args.steps, guidance_scale=7.0)
     gen.generate(jobs, config)  # loads and keeps every part
     parts = gen.loader._resident

@@ -50,3 +50,13 @@ def torch_dtype(name: str):
     import torch
 
     return getattr(torch, name)
+
+
+def scheduler_class(name: str, where: str):
+    """The diffusers scheduler class called `name`; anything else (a UNet, a typo) is refused."""
+    import diffusers
+
+    cls = getattr(diffusers, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)):
+        raise UserError(f"{where}: '{name}' is not a diffusers scheduler class (e.g. DDIMScheduler, DDPMScheduler)")
+    return cls

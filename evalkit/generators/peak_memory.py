@@ -79,14 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     options = json.loads(args.generator)
-    name = options.pop("name")
-    cls = registry.resolve("generator", name)
+    cls = registry.GENERATORS.load(options.pop("name"))
     jobs = [ImageJob(Prompt(f"p{i}", f"a photo of object number {i}"), 0, i) for i in range(args.images)]
     config = GenerationConfig(num_inference_steps=args.steps, guidance_scale=args.guidance)
     if args.warmup:  # first-call costs (lazy imports, kernel caches) would otherwise land on the first mode
-        measure(lambda: cls(**options, loading="sequential", batch_size=args.images), jobs, config)
+        measure(lambda: cls.create(**{**options, "loading": "sequential", "batch_size": args.images}), jobs, config)
     for mode in args.loading:
-        result = measure(lambda: cls(**options, loading=mode, batch_size=args.images), jobs, config)
+        result = measure(lambda: cls.create(**{**options, "loading": mode, "batch_size": args.images}), jobs, config)
         print(json.dumps({"loading": mode, **result}), flush=True)
     return 0
 

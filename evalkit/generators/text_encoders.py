@@ -38,6 +38,14 @@ def hidden_size(config: Any) -> int:
     return int(getattr(config, "d_model", None) or config.hidden_size)
 
 
+def unet_text_width(unet_config: dict[str, Any]) -> tuple[int | None, str]:
+    """The text-embedding width a UNet takes, and the config key that says so: its own
+    projection's input (encoder_hid_dim) when it has one, else its cross-attention size."""
+    if unet_config.get("encoder_hid_dim_type") is not None:
+        return unet_config.get("encoder_hid_dim"), "encoder_hid_dim"
+    return unet_config.get("cross_attention_dim"), "cross_attention_dim"
+
+
 @dataclass
 class TextEncoderSpec:
     """Which encoder to load and how many tokens it sees; loads nothing until asked."""

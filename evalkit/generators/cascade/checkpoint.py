@@ -22,7 +22,7 @@ from typing import Any
 
 from evalkit.errors import UserError
 from evalkit.generators.model_ref import looks_like_path
-from evalkit.generators.text_encoders import check_kind
+from evalkit.generators.text_encoders import check_kind, unet_text_width
 
 CONFIG_NAME = "cascade.json"
 FORMAT = "evalkit.imagen_cascade"
@@ -100,10 +100,8 @@ def write_cascade_config(root: Path, encoder: dict[str, Any], stages: list[dict[
 
 def check_unet(stage: Stage, unet_config: dict[str, Any], encoder_kind: str, encoder_width: int) -> None:
     """The stage's UNet must take this encoder's embeddings and the right number of channels."""
-    projected = unet_config.get("encoder_hid_dim_type") is not None
-    expects = unet_config.get("encoder_hid_dim") if projected else unet_config.get("cross_attention_dim")
+    expects, which = unet_text_width(unet_config)
     if expects != encoder_width:
-        which = "encoder_hid_dim" if projected else "cross_attention_dim"
         raise UserError(
             f"{WHO}: {stage.name}'s UNet takes text embeddings of size {expects} ({which}) but the "
             f"{encoder_kind} encoder produces {encoder_width}; use the encoder the cascade was built with, "

@@ -1,171 +1,186 @@
 """`deepfloyd_if`: DeepFloyd IF stage I -> stage II -> optional stage III (SD x4 upscaler).
 
-Each stage is a diffusers pipeline by hub id or local folder. Per batch: the T5 embeddings
-of every prompt (and per-stage prompt override) are computed once with stage I's encoder
-and shared by stages I and II; then the whole batch goes through stage I, then stage II,
-then stage III. With `loading: sequential` each part is loaded just before its turn and
-freed after it, so peak memory is that of the largest part (T5-XXL, not T5 + 3 UNets).
-The safety checker and watermarker are not loaded: they would alter the measured images.
+Each stage is a diffusers pipeline by hub id or local folder. The shared skeleton
+(skeleton.py) computes the T5 embeddings of every prompt (and per-stage prompt override)
+once per batch with stage I's encoder, shares them with stage II, and runs the stages in
+turn; with `loading: sequential` peak memory is that of the largest part (T5-XXL, not
+T5 + 3 UNets). The safety checker and watermarker are not loaded: they would alter the
+measured images.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from evalkit.errors import UserError
-from evalkit.generators.model_ref import check_common, describe, load_failed, local_dir, torch_dtype
-from evalkit.generators.cascade.residency import PartLoader, check_loading
-from evalkit.generators.cascade.stages import parse_stages, stage_text
-from evalkit.generators.tensor_images import chunks
-from evalkit.generators.text_encoders import warn_truncated
-from evalkit.types import GenerationConfig, ImageJob
+from evalkit.generators.cascade.skeleton import CascadeGenerator, CascadeOptions, MicroBatch
+from evalkit.generators.cascade.stages import StagePlan, StageSettings, fill_stages, refuse_on_first_stage
+from evalkit.generators.model_ref import describe, load_failed, local_dir, torch_dtype
+from evalkit.generators.text_encoders import hidden_size, unet_text_width
+from evalkit.types import GenerationConfig
 
 WHO = "deepfloyd_if"
-STAGE_KEYS = ("guidance", "steps", "prompt", "noise_level")
 MAX_LENGTH = 77  # IF's encode_prompt always pads/truncates T5 input to 77 tokens
 NO_SAFETY = {"safety_checker": None, "feature_extractor": None, "watermarker": None}
+NO_T5 = {"text_encoder": None, "tokenizer": None}  # stages I and II get stage I's embeddings
+# per stage: the diffusers pipeline class, and what it is called in messages
+PIPELINES = (("IFPipeline", "stage I pipeline"), ("IFSuperResolutionPipeline", "stage II pipeline"),
+             ("StableDiffusionUpscalePipeline", "stage III (x4 upscaler) pipeline"))
+NOISE_LEVELS = (None, 250, 100)  # IF's examples: stage II 250, stage III 100
 
 
-class DeepFloydIFGenerator:
-    name = "deepfloyd_if"
+class IFStage(StageSettings):
+    noise_level: int | None = Field(None, ge=0, lt=1000)  # timestep of the noise added to the low-res input
 
-    def __init__(
-        self,
-        stage_1: str = "DeepFloyd/IF-I-XL-v1.0",
-        stage_2: str = "DeepFloyd/IF-II-L-v1.0",
-        stage_3: str | None = "stabilityai/stable-diffusion-x4-upscaler",
-        revision: str | None = None,
-        variant: str | None = None,
-        device: str = "cpu",
-        dtype: str = "float32",
-        batch_size: int = 4,
-        micro_batch_size: int | None = None,
-        loading: str = "sequential",
-        stages: list | None = None,
-        clean_caption: bool = False,
-    ):
-        check_common(WHO, dtype, batch_size, micro_batch_size)
-        self.refs = [r for r in (stage_1, stage_2, stage_3) if r]
-        if not stage_1 or not stage_2:
-            raise UserError(f"{WHO}: stage_1 and stage_2 are required (stage_3 is optional: set it to null to stop at stage II)")
-        names = ("stage I pipeline", "stage II pipeline", "stage III (x4 upscaler) pipeline")
-        self.dirs = [local_dir(ref, WHO, "model_index.json", what) for ref, what in zip(self.refs, names)]
-        defaults = [{"guidance": None, "steps": None, "prompt": None, "noise_level": level} for level in (None, 250, 100)]
-        self.stages = parse_stages(stages, len(self.refs), STAGE_KEYS, defaults, WHO)
-        if self.stages[0]["noise_level"] is not None:
-            raise UserError(f"{WHO}: stages[0].noise_level is meaningless: stage I has no low-resolution input")
-        self.revision, self.variant = revision, variant
-        self.device, self.dtype, self.batch_size = device, dtype, batch_size
-        self.micro_batch_size = micro_batch_size
-        self.loading = check_loading(loading, WHO)
-        self.clean_caption = clean_caption
-        self.loader = PartLoader(self.loading)
-        self.prompts_truncated = 0
 
-    # ---- loading ------------------------------------------------------------------------
+class DeepFloydIFOptions(CascadeOptions):
+    stage_1: str = Field("DeepFloyd/IF-I-XL-v1.0", min_length=1)
+    stage_2: str = Field("DeepFloyd/IF-II-L-v1.0", min_length=1)
+    stage_3: str | None = Field("stabilityai/stable-diffusion-x4-upscaler", min_length=1)  # null: stop at stage II
+    revision: str | None = None  # of hub stages
+    variant: str | None = None  # e.g. fp16
+    stages: list[IFStage] = []
+    clean_caption: bool = False  # IF's caption cleaning
 
-    def _from_pretrained(self, cls_name: str, index: int, **components):
+    @field_validator("stage_1", "stage_2", mode="before")
+    @classmethod
+    def _required(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("stage_1 and stage_2 are required (stage_3 is optional: set it to null to stop at stage II)")
+        return value
+
+
+class DeepFloydIFGenerator(CascadeGenerator):
+    """DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders."""
+
+    Options = DeepFloydIFOptions
+    name = WHO
+    shared_encoder_stages = 2  # stage III (SD upscaler) encodes with its own CLIP encoder
+    options: DeepFloydIFOptions
+    stages: tuple[IFStage, ...]
+
+    def __init__(self, options: DeepFloydIFOptions):
+        super().__init__(options)
+        o = options
+        self.refs = [r for r in (o.stage_1, o.stage_2, o.stage_3) if r]
+        self.dirs = [local_dir(ref, f"generator.stage_{i + 1}", "model_index.json", PIPELINES[i][1])
+                     for i, ref in enumerate(self.refs)]
+        self.stages = fill_stages(o.stages, [IFStage(noise_level=level) for level in NOISE_LEVELS[: len(self.refs)]])
+        refuse_on_first_stage(o.stages, "noise_level", "stage I")
+
+    # ---- checks that read configs only (no weights) ----------------------------------
+
+    def check_output_size(self, config: GenerationConfig) -> None:
+        if config.height or config.width:
+            raise UserError("generation.height/width: the output size is fixed by the stages "
+                            "(stage I 64, II 256, III 1024 px); remove generation.height/width")
+
+    def _source(self, index: int) -> tuple[str, dict]:
+        """Where stage `index` loads from, and the revision keyword for a hub id."""
+        if self.dirs[index] is not None:
+            return str(self.dirs[index]), {}
+        return self.refs[index], {"revision": self.options.revision}
+
+    def _config(self, index: int, loader, **subfolder):
+        """`loader(stage index's source, ...)`: a config file of that stage, no weights."""
+        source, revision = self._source(index)
+        try:
+            return loader(source, **subfolder, **revision)
+        except (OSError, ValueError) as err:
+            raise load_failed(WHO, source, err) from None
+
+    def check_models(self) -> None:
+        """Each folder holds the right pipeline, stages I and II take stage I's T5 width, and
+        stage III's noise level is one the upscaler accepts; reads config files only."""
+        import diffusers
+        import transformers
+
+        pipes = [self._config(i, diffusers.DiffusionPipeline.load_config) for i in range(len(self.refs))]
+        for i, config in enumerate(pipes):
+            if config.get("_class_name") != PIPELINES[i][0]:
+                raise UserError(f"generator.stage_{i + 1}: {self.refs[i]} holds {config.get('_class_name')} where the "
+                                f"{PIPELINES[i][1]} must be {PIPELINES[i][0]}")
+        width = hidden_size(self._config(0, transformers.AutoConfig.from_pretrained, subfolder="text_encoder"))
+        for i in (0, 1):
+            expects, which = unet_text_width(self._config(i, diffusers.UNet2DConditionModel.load_config, subfolder="unet"))
+            if expects != width:
+                raise UserError(f"{WHO}: the {PIPELINES[i][1]}'s UNet takes text embeddings of size {expects} "
+                                f"({which}) but stage I's T5 encoder produces {width}; use stages of one IF family")
+        if len(pipes) == 3:
+            top, level = pipes[2].get("max_noise_level"), self.stages[2].noise_level
+            if top is not None and level > top:
+                raise UserError(f"generator.stages.2.noise_level: the x4 upscaler takes noise levels up to {top} "
+                                f"(its max_noise_level) (got {level})")
+
+    # ---- the parts the skeleton runs --------------------------------------------------
+
+    @property
+    def truncation_limit(self) -> str:
+        return f"IF's {MAX_LENGTH} T5 tokens"
+
+    def _from_pretrained(self, index: int, **components):
         import diffusers
 
         from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
-        source = str(self.dirs[index]) if self.dirs[index] else self.refs[index]
-        kwargs: dict[str, Any] = {"dtype": torch_dtype(self.dtype), "variant": self.variant}
-        if self.dirs[index] is None:
-            kwargs["revision"] = self.revision
+        source, revision = self._source(index)
+        kwargs: dict[str, Any] = {"dtype": torch_dtype(self.options.dtype), "variant": self.options.variant, **revision}
         try:
-            pipe = getattr(diffusers, cls_name).from_pretrained(source, **kwargs, **components)
+            pipe = getattr(diffusers, PIPELINES[index][0]).from_pretrained(source, **kwargs, **components)
         except (OSError, ValueError) as err:
             raise load_failed(WHO, source, err) from None
         pipe.set_progress_bar_config(disable=True)
-        return pipe.to(self.device)
+        return pipe.to(self.options.device)
 
-    def _load_encoder(self):
-        return self._from_pretrained("IFPipeline", 0, unet=None, **NO_SAFETY)
+    def load_encoder(self):
+        return self._from_pretrained(0, unet=None, **NO_SAFETY)
 
-    def _load_stage(self, index: int):
-        if index == 0:
-            return self._from_pretrained("IFPipeline", 0, text_encoder=None, tokenizer=None, **NO_SAFETY)
-        if index == 1:
-            return self._from_pretrained("IFSuperResolutionPipeline", 1, text_encoder=None, tokenizer=None, **NO_SAFETY)
-        return self._from_pretrained("StableDiffusionUpscalePipeline", 2, safety_checker=None, feature_extractor=None,
-                                     watermarker=None)
-
-    # ---- generation ---------------------------------------------------------------------
-
-    def _encode(self, pipe, texts: list[str], uncond: str) -> dict[str, Any]:
-        """T5 embeddings per distinct text, computed once, kept on the CPU between stages."""
+    def count_truncated(self, pipe, texts: list[str]) -> int:
         lengths = pipe.tokenizer(texts, truncation=False)["input_ids"]
-        truncated = sum(len(ids) > MAX_LENGTH for ids in lengths)
-        warn_truncated(truncated, len(texts), f"IF's {MAX_LENGTH} T5 tokens")
-        self.prompts_truncated += truncated
-        table: dict[str, Any] = {}
-        everything = list(dict.fromkeys(texts + [uncond]))
-        for part in chunks(everything, self.micro_batch_size):
-            embeds, _ = pipe.encode_prompt(part, do_classifier_free_guidance=False, device=pipe.device,
-                                           clean_caption=self.clean_caption)
-            for text, e in zip(part, embeds):
-                table[text] = e.cpu()
-        return table
+        return sum(len(ids) > MAX_LENGTH for ids in lengths)
 
-    def generate(self, jobs: Sequence[ImageJob], config: GenerationConfig) -> list:
+    def encode(self, pipe, texts: list[str]) -> list:
+        embeds, _ = pipe.encode_prompt(texts, do_classifier_free_guidance=False, device=pipe.device,
+                                       clean_caption=self.options.clean_caption)
+        return [e.cpu() for e in embeds]
+
+    def load_stage(self, plan: StagePlan):
+        return self._from_pretrained(plan.index, **(NO_T5 if plan.index < 2 else {}), **NO_SAFETY)
+
+    def sample(self, pipe, micro: MicroBatch):
         import torch
 
-        if config.height or config.width:
-            raise UserError(f"{WHO}: the output size is fixed by the stages (stage I 64, II 256, III 1024); remove generation.height/width")
-        jobs = list(jobs)
-        per_stage = [[stage_text(s["prompt"], job.prompt.text) for job in jobs] for s in self.stages]
-        uncond = config.negative_prompt or ""
-        t5_texts = list(dict.fromkeys(t for texts in per_stage[:2] for t in texts))
-        table = self.loader.run("text_encoder", self._load_encoder, lambda pipe: self._encode(pipe, t5_texts, uncond))
-        generators = [torch.Generator().manual_seed(job.seed) for job in jobs]
-        images = None
-        last = len(self.refs) - 1
-        for i, settings in enumerate(self.stages):
-            def work(pipe, i=i, settings=settings, low=images):
-                return self._run_stage(pipe, i, settings, config, per_stage[i], table, uncond, generators, low, i == last)
-
-            images = self.loader.run(f"stage_{i + 1}", lambda i=i: self._load_stage(i), work)
-        return images
-
-    def _run_stage(self, pipe, i, settings, config, texts, table, uncond, generators, low, is_last):
-        import torch
-
-        out_type = "pil" if is_last else "pt"
-        kwargs = {
-            "num_inference_steps": settings["steps"] or config.num_inference_steps,
-            "guidance_scale": config.guidance_scale if settings["guidance"] is None else float(settings["guidance"]),
-            "output_type": out_type,
-        }
-        if i > 0:
-            kwargs["noise_level"] = settings["noise_level"]
-        out: list = []
-        for sub in chunks(list(range(len(texts))), self.micro_batch_size):
-            part = dict(kwargs, generator=[generators[j] for j in sub])
-            if low is not None:
-                image = low[sub[0] : sub[-1] + 1].to(pipe.device)
-                # IF stages take [-1, 1]; the SD upscaler's image processor expects [0, 1] tensors.
-                part["image"] = image if i < 2 else (image / 2 + 0.5).clamp(0, 1)
-            if i < 2:
-                part["prompt_embeds"] = torch.stack([table[texts[j]] for j in sub]).to(pipe.device)
-                part["negative_prompt_embeds"] = torch.stack([table[uncond]] * len(sub)).to(pipe.device)
-            else:  # the SD x4 upscaler encodes with its own CLIP text encoder
-                part["prompt"] = [texts[j] for j in sub]
-                part["negative_prompt"] = [uncond] * len(sub)
-            result = pipe(**part).images
-            out.extend(result) if is_last else out.append(result.float().cpu())
-        return out if is_last else torch.cat(out)
+        stage = micro.stage
+        kwargs: dict[str, Any] = {"num_inference_steps": stage.steps, "guidance_scale": stage.guidance,
+                                  "output_type": "pil" if stage.is_last else "pt", "generator": micro.generators}
+        if stage.index > 0:
+            kwargs["noise_level"] = stage.settings.noise_level
+        if micro.low is not None:
+            image = micro.low.to(pipe.device)
+            # IF stages take [-1, 1]; the SD upscaler's image processor expects [0, 1] tensors.
+            kwargs["image"] = image if stage.index < 2 else (image / 2 + 0.5).clamp(0, 1)
+        if stage.index < 2:
+            kwargs["prompt_embeds"] = torch.stack(micro.embedded()).to(pipe.device)
+            kwargs["negative_prompt_embeds"] = torch.stack(micro.negative()).to(pipe.device)
+        else:  # the SD x4 upscaler encodes with its own CLIP text encoder
+            kwargs["prompt"] = micro.texts
+            kwargs["negative_prompt"] = [micro.uncond] * len(micro.texts)
+        images = pipe(**kwargs).images
+        return images if stage.is_last else images.float().cpu()
 
     def fingerprint(self) -> dict:
+        o = self.options
         return {
             "generator": self.name,
             "stages": [
-                {**describe(ref, path, self.revision), **settings}
+                {**describe(ref, path, o.revision), **settings.dump()}
                 for ref, path, settings in zip(self.refs, self.dirs, self.stages)
             ],
-            "variant": self.variant,
-            "dtype": self.dtype,
-            "device": self.device,
-            "clean_caption": self.clean_caption,
+            "variant": o.variant,
+            "dtype": o.dtype,
+            "device": o.device,
+            "clean_caption": o.clean_caption,
         }

@@ -1,101 +1,105 @@
 """`imagen_cascade`: an Imagen-style cascade (text encoder -> 64x64 base -> super-resolution stages).
 
 Built from diffusers' UNet2DConditionModel and schedulers and a transformers text encoder
-(BERT, T5 or CLIP), read from a cascade folder (see cascade_checkpoint.py). Per batch:
-encode every stage's prompts once, then run the whole batch through stage 1, then stage 2,
-... With `loading: sequential` each part is loaded just before its turn and freed after
-it, so peak memory is that of the largest part.
+(BERT, T5 or CLIP), read from a cascade folder (see checkpoint.py). The stage loop,
+embeddings and residency are the shared skeleton's (skeleton.py); this module loads the
+encoder and UNets and samples each stage with sampler.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Literal
 
+from pydantic import Field
+
+from evalkit import builtin
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
 from evalkit.generators.cascade.checkpoint import WHO, Cascade, check_unet, read_cascade
-from evalkit.generators.cascade.guidance import THRESHOLDING
-from evalkit.generators.cascade.sampler import StageRun, check_scheduler, make_scheduler, sample_stage
-from evalkit.generators.model_ref import check_common, describe, load_failed, looks_like_path, torch_dtype
-from evalkit.generators.cascade.residency import PartLoader, check_loading
-from evalkit.generators.cascade.stages import parse_stages, stage_text
-from evalkit.generators.tensor_images import chunks, to_pil
-from evalkit.generators.text_encoders import TextEncoderSpec, hidden_size, warn_truncated
-from evalkit import builtin
-from evalkit.types import GenerationConfig, ImageJob
+from evalkit.generators.cascade.sampler import (
+    Conditioning, StageModels, StageRun, check_scheduler, make_scheduler, sample_stage,
+)
+from evalkit.generators.cascade.skeleton import CascadeGenerator, CascadeOptions, MicroBatch
+from evalkit.generators.cascade.stages import StagePlan, StageSettings, fill_stages, plan_stages, refuse_on_first_stage
+from evalkit.generators.model_ref import describe, load_failed, looks_like_path, torch_dtype
+from evalkit.generators.text_encoders import TextEncoderSpec, hidden_size
+from evalkit.types import GenerationConfig
 
-STAGE_KEYS = ("guidance", "steps", "prompt", "aug_level", "thresholding", "percentile")
+Thresholding = Literal["none", "static", "dynamic"]
 
 
-class ImagenCascadeGenerator:
-    name = "imagen_cascade"
+class ImagenStage(StageSettings):
+    """One stage's overrides; None: the generator-level option below."""
 
-    def __init__(
-        self,
-        model: str,
-        device: str = "cpu",
-        dtype: str = "float32",
-        batch_size: int = 4,
-        micro_batch_size: int | None = None,
-        loading: str = "sequential",
-        scheduler: str | None = None,
-        thresholding: str = "dynamic",
-        percentile: float = 0.995,
-        aug_level: float = 0.0,
-        stages: list | None = None,
-        run_stages: int | None = None,
-        text_encoder: str | None = None,
-        max_length: int | None = None,
-        revision: str | None = None,
-    ):
-        check_common(WHO, dtype, batch_size, micro_batch_size)
-        if thresholding not in THRESHOLDING:
-            raise UserError(f"{WHO}: thresholding must be one of {', '.join(THRESHOLDING)}, got {thresholding!r}")
-        self.model_ref = model
-        root = builtin.resolve(model) if builtin.is_builtin(model) else Path(model).expanduser()
+    aug_level: float | None = Field(None, ge=0, lt=1)
+    thresholding: Thresholding | None = None
+    percentile: float | None = Field(None, gt=0, le=1)
+
+
+class ImagenCascadeOptions(CascadeOptions):
+    model: str = Field(min_length=1)  # cascade folder (cascade.json) or builtin:tiny-imagen-*
+    scheduler: str | None = None  # diffusers scheduler class to sample with; the stage's schedule stays
+    thresholding: Thresholding = "dynamic"
+    percentile: float = Field(0.995, gt=0, le=1)  # of |x0|, for dynamic thresholding
+    aug_level: float = Field(0.0, ge=0, lt=1)  # noise augmentation of super-resolution inputs
+    stages: list[ImagenStage] = []
+    run_stages: int | None = Field(None, ge=1)  # stop after N stages (e.g. 1 for 64x64 FID)
+    text_encoder: str | None = None  # another folder or hub id for the encoder, of the same type
+    max_length: int | None = Field(None, ge=1)  # tokens per prompt; default: the cascade's
+    revision: str | None = None  # of a hub text encoder
+
+
+class ImagenCascadeGenerator(CascadeGenerator):
+    """Imagen-style cascade (BERT/T5/CLIP encoder, base + super-resolution UNets) from a local folder."""
+
+    Options = ImagenCascadeOptions
+    name = WHO
+    options: ImagenCascadeOptions
+    stages: tuple[ImagenStage, ...]
+
+    def __init__(self, options: ImagenCascadeOptions):
+        super().__init__(options)
+        o = options
+        self.model_ref = o.model
+        root = builtin.resolve(o.model) if builtin.is_builtin(o.model) else Path(o.model).expanduser()
         self.cascade: Cascade = read_cascade(root)
         n = len(self.cascade.stages)
-        if run_stages is not None and not 1 <= run_stages <= n:
-            raise UserError(f"{WHO}: run_stages must be between 1 and {n} (the cascade's stages), got {run_stages}")
-        self.run_stages = run_stages or n
-        defaults = [
-            {"guidance": None, "steps": None, "prompt": None, "aug_level": aug_level if i else 0.0,
-             "thresholding": thresholding, "percentile": percentile}
-            for i in range(self.run_stages)
-        ]
-        self.stages = parse_stages(stages, self.run_stages, STAGE_KEYS, defaults, WHO)
-        if self.stages[0]["aug_level"]:
-            raise UserError(f"{WHO}: stages[0].aug_level is meaningless: stage 1 has no low-resolution input")
-        self.encoder = TextEncoderSpec(
-            self.cascade.encoder_kind,
-            text_encoder or self.cascade.encoder_source,
-            max_length or self.cascade.max_length,
-            revision=revision,
-            who=WHO,
-        )
-        if text_encoder and looks_like_path(text_encoder) and not Path(text_encoder).expanduser().is_dir():
-            raise UserError(f"{WHO}: text_encoder folder {text_encoder} does not exist")
-        self.device, self.dtype, self.batch_size = device, dtype, batch_size
-        self.micro_batch_size = micro_batch_size
-        self.loading = check_loading(loading, WHO)
-        self.scheduler = scheduler
-        self.loader = PartLoader(self.loading)
-        self.prompts_truncated = 0  # prompts cut to the encoder's max_length so far
-        self._checked = False
+        if o.run_stages is not None and o.run_stages > n:
+            raise UserError(f"generator.run_stages: must be between 1 and {n}, the cascade's stages (got {o.run_stages})")
+        self.run_stages = o.run_stages or n
+        defaults = [ImagenStage(aug_level=o.aug_level if i else 0.0, thresholding=o.thresholding, percentile=o.percentile)
+                    for i in range(self.run_stages)]
+        self.stages = fill_stages(o.stages, defaults)
+        refuse_on_first_stage(o.stages, "aug_level", "stage 1")
+        if o.text_encoder and looks_like_path(o.text_encoder) and not Path(o.text_encoder).expanduser().is_dir():
+            raise UserError(f"generator.text_encoder: folder {o.text_encoder} does not exist; give a folder made by "
+                            "save_pretrained (model and tokenizer) or a hub id")
+        self.encoder = TextEncoderSpec(self.cascade.encoder_kind, o.text_encoder or self.cascade.encoder_source,
+                                       o.max_length or self.cascade.max_length, revision=o.revision, who=WHO)
+
+    @property
+    def resolution(self) -> int:
+        return self.cascade.stages[self.run_stages - 1].resolution
 
     # ---- checks that read configs only (no weights) ----------------------------------
 
-    def _check(self) -> None:
+    def check_output_size(self, config: GenerationConfig) -> None:
+        for key, side in (("height", config.height), ("width", config.width)):
+            if side is not None and side != self.resolution:
+                raise UserError(
+                    f"generation.{key}: this cascade makes {self.resolution}x{self.resolution} images after "
+                    f"{self.run_stages} stage(s) (got {side}); remove generation.height/width or change run_stages"
+                )
+
+    def check_models(self) -> None:
         from diffusers import UNet2DConditionModel
 
         width = hidden_size(self.encoder.load_config())
-        for stage, settings in zip(self.cascade.stages, self.stages):
+        for stage, plan in zip(self.cascade.stages, plan_stages(self.stages, GenerationConfig())):
             check_unet(stage, dict(UNet2DConditionModel.load_config(stage.path / "unet")), self.encoder.kind, width)
-            scheduler = make_scheduler(self._scheduler_config(stage), self.scheduler)
-            check_scheduler(scheduler, self._stage_run(settings, GenerationConfig()))
-        self._checked = True
+            scheduler = make_scheduler(self._scheduler_config(stage), self.options.scheduler)
+            check_scheduler(scheduler, self._stage_run(plan), f"stage {plan.index + 1}")
 
     @staticmethod
     def _scheduler_config(stage) -> dict:
@@ -103,111 +107,73 @@ class ImagenCascadeGenerator:
 
         return dict(DDPMScheduler.load_config(stage.path / "scheduler"))
 
-    def _stage_run(self, settings: dict[str, Any], config: GenerationConfig) -> StageRun:
+    def _stage_run(self, plan: StagePlan) -> StageRun:
+        settings: ImagenStage = plan.settings  # type: ignore[assignment]
         return StageRun(
-            steps=settings["steps"] or config.num_inference_steps,
-            guidance=config.guidance_scale if settings["guidance"] is None else float(settings["guidance"]),
-            thresholding=settings["thresholding"],
-            percentile=float(settings["percentile"]),
-            aug_level=float(settings["aug_level"] or 0.0),
+            size=self.cascade.stages[plan.index].resolution,
+            steps=plan.steps,
+            guidance=plan.guidance,
+            thresholding=settings.thresholding,
+            percentile=float(settings.percentile),
+            aug_level=float(settings.aug_level or 0.0),
         )
 
+    # ---- the parts the skeleton runs --------------------------------------------------
+
     @property
-    def resolution(self) -> int:
-        return self.cascade.stages[self.run_stages - 1].resolution
+    def truncation_limit(self) -> str:
+        return f"the {self.encoder.kind} encoder's max_length of {self.encoder.max_length} tokens"
 
-    # ---- loading ------------------------------------------------------------------------
+    def load_encoder(self):
+        return self.encoder.load(self.options.device, torch_dtype(self.options.dtype))
 
-    def _load_encoder(self):
-        return self.encoder.load(self.device, torch_dtype(self.dtype))
+    def count_truncated(self, encoder, texts: list[str]) -> int:
+        return encoder.count_truncated(texts)
 
-    def _load_stage(self, stage):
+    def encode(self, encoder, texts: list[str]) -> list:
+        hidden, mask = encoder.encode(texts)
+        return [(hidden[i].cpu(), mask[i].cpu()) for i in range(len(texts))]
+
+    def load_stage(self, plan: StagePlan) -> StageModels:
         from diffusers import DDPMScheduler, UNet2DConditionModel
 
         from evalkit.hf import quiet_hf_logging
 
         quiet_hf_logging()
+        stage = self.cascade.stages[plan.index]
         try:
-            unet = UNet2DConditionModel.from_pretrained(stage.path / "unet", dtype=torch_dtype(self.dtype))
+            unet = UNet2DConditionModel.from_pretrained(stage.path / "unet", dtype=torch_dtype(self.options.dtype))
         except (OSError, ValueError) as err:
             raise load_failed(WHO, str(stage.path / "unet"), err) from None
         config = self._scheduler_config(stage)
-        return SimpleNamespace(
-            unet=unet.to(self.device).eval(),
-            scheduler=make_scheduler(config, self.scheduler),
+        return StageModels(
+            unet=unet.to(self.options.device).eval(),
+            scheduler=make_scheduler(config, self.options.scheduler),
             noising=DDPMScheduler.from_config(config),  # the training schedule, for augmentation noise
         )
 
-    # ---- generation ---------------------------------------------------------------------
-
-    def _encode(self, encoder, texts: list[str]) -> dict[str, tuple]:
-        out: dict[str, tuple] = {}
-        for part in chunks(texts, self.micro_batch_size):
-            hidden, mask = encoder.encode(part)
-            for i, text in enumerate(part):
-                out[text] = (hidden[i].cpu(), mask[i].cpu())
-        return out
-
-    def generate(self, jobs: Sequence[ImageJob], config: GenerationConfig) -> list:
+    def sample(self, part: StageModels, micro: MicroBatch):
         import torch
 
-        for side in (config.height, config.width):
-            if side is not None and side != self.resolution:
-                raise UserError(
-                    f"{WHO}: this cascade makes {self.resolution}x{self.resolution} images after "
-                    f"{self.run_stages} stage(s); remove generation.height/width or change run_stages"
-                )
-        if not self._checked:
-            self._check()
-        jobs = list(jobs)
-        per_stage = [[stage_text(s["prompt"], job.prompt.text) for job in jobs] for s in self.stages]
-        uncond = config.negative_prompt or ""
-        prompts = list(dict.fromkeys(t for texts in per_stage for t in texts))
+        def stacked(pairs: list) -> tuple:
+            return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
 
-        def encode(encoder):
-            truncated = encoder.count_truncated(prompts)
-            self.prompts_truncated += truncated
-            what = f"the {self.encoder.kind} encoder's max_length of {self.encoder.max_length} tokens"
-            warn_truncated(truncated, len(prompts), what)
-            return self._encode(encoder, list(dict.fromkeys(prompts + [uncond])))
-
-        table = self.loader.run("text_encoder", self._load_encoder, encode)
-        generators = [torch.Generator().manual_seed(job.seed) for job in jobs]
-        images = None
-        for i, (stage, settings) in enumerate(zip(self.cascade.stages, self.stages)):
-            run = self._stage_run(settings, config)
-
-            def work(part, texts=per_stage[i], low=images, run=run, stage=stage):
-                return self._run_stage(part, stage.resolution, run, texts, table, uncond, generators, low)
-
-            images = self.loader.run(stage.name, lambda stage=stage: self._load_stage(stage), work)
-        return to_pil(images)
-
-    def _run_stage(self, part, size, run, texts, table, uncond, generators, low):
-        import torch
-
-        out = []
-        idx = list(range(len(texts)))
-        for sub in chunks(idx, self.micro_batch_size):
-            text = (torch.stack([table[texts[j]][0] for j in sub]), torch.stack([table[texts[j]][1] for j in sub]))
-            null = (torch.stack([table[uncond][0]] * len(sub)), torch.stack([table[uncond][1]] * len(sub)))
-            low_sub = None if low is None else low[sub[0] : sub[-1] + 1]
-            out.append(sample_stage(part.unet, part.scheduler, text, null, [generators[j] for j in sub],
-                                    size, run, low=low_sub, noising=part.noising).cpu())
-        return torch.cat(out)
+        cond = Conditioning(stacked(micro.embedded()), stacked(micro.negative()), micro.generators, micro.low)
+        return sample_stage(part, cond, self._stage_run(micro.stage)).cpu()
 
     def fingerprint(self) -> dict:
+        o = self.options
         external = self.encoder.source != self.cascade.encoder_source or not self.cascade.encoder_is_local
         fp = {
             "generator": self.name,
             "model": self.model_ref,
             "model_dir_sha": dir_fingerprint(self.cascade.root),
             "text_encoder": {"type": self.encoder.kind, "max_length": self.encoder.max_length},
-            "dtype": self.dtype,
-            "device": self.device,
-            "scheduler": self.scheduler,
+            "dtype": o.dtype,
+            "device": o.device,
+            "scheduler": o.scheduler,
             "run_stages": self.run_stages,
-            "stages": self.stages,
+            "stages": [s.dump() for s in self.stages],
         }
         if external:  # not inside the cascade folder: fingerprint it on its own
             path = Path(self.encoder.source).expanduser()

@@ -13,16 +13,6 @@ import sys
 import weakref
 from typing import Any, Callable
 
-from evalkit.errors import UserError
-
-LOADING = ("sequential", "resident")
-
-
-def check_loading(mode: str, who: str) -> str:
-    if mode not in LOADING:
-        raise UserError(f"{who}: loading must be 'sequential' (peak memory = largest stage) or 'resident' (keep all loaded), got {mode!r}")
-    return mode
-
 
 def _probe(part: Any):
     """A weak reference to one parameter of the part, to tell whether freeing it worked."""
