@@ -141,8 +141,8 @@ def _metric_dump(key: str, spec: ComponentSpec) -> dict[str, Any]:
     return out if spec.name == key else {"metric": spec.name, **out}
 
 
-def _check_reference(spec: BenchmarkSpec) -> None:
-    """Every metric's reference needs, and the reference's files, checked now (not after generating)."""
+def _check_needs(spec: BenchmarkSpec) -> None:
+    """Every metric gets the kind of reference it needs."""
     needs = {key: m.cls.needs_reference for key, m in spec.metrics.items()}
     wanting = [k for k, n in needs.items() if n != "nothing"]
     ref = spec.reference
@@ -151,6 +151,10 @@ def _check_reference(spec: BenchmarkSpec) -> None:
     for key in (k for k, n in needs.items() if n == "features"):
         if not ref.images:
             raise UserError(f"metrics.{key}: needs reference images (features), not only stats: set reference.images")
+
+
+def check_reference_files(ref: ReferenceSpec | None) -> None:
+    """The reference's folder or file exists: checked before the first image, not after the last."""
     if ref is None:
         return
     from evalkit import builtin
@@ -177,7 +181,7 @@ def parse_spec(data: Any, source: str = "spec") -> BenchmarkSpec:
             component("generator", raw.generator, "generator"), raw.generation, raw.reference,
             {key: metric(key, opts) for key, opts in raw.metrics.items()}, raw.report,
         )
-        _check_reference(spec)
+        _check_needs(spec)
         return spec
     except UserError as err:
         raise UserError(f"{source}: {err}") from None

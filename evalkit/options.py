@@ -14,17 +14,24 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import typing
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from evalkit.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
 
+def _device(name: str) -> str:
+    if not re.fullmatch(r"cpu|mps|(cuda|xpu)(:\d+)?", name):
+        raise ValueError("must be cpu, cuda, cuda:N, mps, xpu or xpu:N")
+    return name
+
+
 # torch device names; whether the device exists is checked before work (evalkit.devices)
-Device = Annotated[str, Field(pattern=r"^(cpu|mps|(cuda|xpu)(:\d+)?)$")]
+Device = Annotated[str, AfterValidator(_device)]
 
 
 class Options(BaseModel):

@@ -37,8 +37,9 @@ class Generator(Component, ABC):
     def batch_size(self) -> int:
         return self.options.batch_size
 
-    def check(self) -> None:
-        """Validate everything that can fail before the first image (configs, devices), cheaply."""
+    def check(self, config: GenerationConfig | None = None) -> None:
+        """Validate everything that can fail before the first image (configs, devices, the
+        spec's generation settings), cheaply: no model weights are loaded."""
         device = getattr(self.options, "device", None)
         if device is not None:
             check_device(device)

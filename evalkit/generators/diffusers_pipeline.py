@@ -7,22 +7,11 @@ from typing import Any, Sequence
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
 from evalkit.generators.base import Generator, TorchOptions
-from evalkit.generators.model_ref import load_failed, local_dir, torch_dtype
+from evalkit.generators.model_ref import load_failed, local_dir, scheduler_class, torch_dtype
 from evalkit.hf import quiet_hf_logging
 from evalkit.types import GenerationConfig, ImageJob
 
 WHO = "diffusers_pipeline"
-
-
-def _scheduler_class(name: str):
-    """The diffusers scheduler class called `name`; a non-scheduler class is refused too."""
-    import diffusers
-
-    cls = getattr(diffusers, name, None)
-    base = getattr(diffusers, "SchedulerMixin", object)
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise UserError(f"{WHO}: '{name}' is not a diffusers scheduler class (e.g. DDIMScheduler, EulerDiscreteScheduler)")
-    return cls
 
 
 def _check_scheduler_options(cls, options: dict) -> None:
@@ -65,10 +54,10 @@ class DiffusersPipelineGenerator(Generator):
         self.local_dir = local_dir(options.model, WHO, "model_index.json", "pipeline")
         self._pipe = None
 
-    def check(self) -> None:
-        super().check()
+    def check(self, config: GenerationConfig | None = None) -> None:
+        super().check(config)
         if self.options.scheduler:
-            _check_scheduler_options(_scheduler_class(self.options.scheduler), self.options.scheduler_options)
+            _check_scheduler_options(scheduler_class(self.options.scheduler, WHO), self.options.scheduler_options)
 
     def _load(self):
         import diffusers
@@ -84,7 +73,7 @@ class DiffusersPipelineGenerator(Generator):
         except (OSError, ValueError) as err:
             raise load_failed(WHO, source, err) from None
         if o.scheduler or o.scheduler_options:
-            cls = _scheduler_class(o.scheduler) if o.scheduler else type(pipe.scheduler)
+            cls = scheduler_class(o.scheduler, WHO) if o.scheduler else type(pipe.scheduler)
             pipe.scheduler = _scheduler(cls, pipe.scheduler.config, o.scheduler_options)
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(o.device)

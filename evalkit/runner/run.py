@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evalkit.config import BenchmarkSpec
+from evalkit.config import BenchmarkSpec, check_reference_files
 from evalkit.results import RunResults
 from evalkit.runner import distributed
 from evalkit.runner.generate import generate_missing, missing_batches, verify_images
@@ -72,10 +72,11 @@ def run_key(spec: BenchmarkSpec, prompts, fingerprint: dict) -> str:
 
 
 def plan_run(spec: BenchmarkSpec) -> RunPlan:
-    """Load and check the prompts, build and check the generator (no model weights yet)."""
+    """Check the reference, load and check the prompts, build and check the generator (no weights yet)."""
+    check_reference_files(spec.reference)
     prompts = tuple(check_prompts(spec.suite.build().prompts(), spec.suite.name))
     generator = spec.generator.build()
-    generator.check()
+    generator.check(GenerationConfig(**spec.generation.model_dump()))
     return RunPlan(spec, prompts, generator, f"{spec.name}-{run_key(spec, prompts, generator.fingerprint())}")
 
 
