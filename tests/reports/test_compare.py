@@ -1,7 +1,12 @@
-"""compare verdicts on constructed cases, JUnit XML, JSON verdicts, baseline updates."""
+"""compare verdicts on constructed cases, JUnit XML, JSON verdicts, baseline updates.
+
+BASE is a version-1 metrics.json (flat keys), which must still load; the current results
+are written either way."""
 
 import copy
+import errno
 import json
+import os
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -12,6 +17,7 @@ PROV = {"extractor": "inception-v3-tf2015", "weights_sha256": "7ff4", "resize": 
 BASE = {
     "run_id": "r",
     "n_images": 100,
+    "n_prompts": 50,
     "metrics": {"fid": 20.0, "fid/ci95_low": 19.0, "fid/ci95_high": 21.0,
                 "clip_score/mean": 30.0, "clip_score/ci95_low": 29.8, "clip_score/ci95_high": 30.2,
                 "clip_score/Colors": 31.0, "kid/mean": 0.010, "kid/std": 0.001},
@@ -61,7 +67,8 @@ def test_improvement_exits_0(tmp_path, capsys):
 def test_tolerance_option_tightens(tmp_path):
     cur = changed(**{"clip_score/mean": 29.6, "clip_score/ci95_low": 29.55, "clip_score/ci95_high": 29.65})
     assert run(tmp_path, cur) == 0
-    assert run(tmp_path, cur, "--tolerance", "clip_score/mean=0.1") == 1
+    assert run(tmp_path, cur, "--tolerance", "clip_score/mean=0.1") == 1  # the version-1 name still works
+    assert run(tmp_path, cur, "--tolerance", "clip_score=0.1") == 1
 
 
 def test_mismatched_resize_mode_is_bad_input(tmp_path, capsys):
@@ -74,7 +81,11 @@ def test_mismatched_resize_mode_is_bad_input(tmp_path, capsys):
 def test_missing_metric_and_bad_files_are_bad_input(tmp_path):
     cur = copy.deepcopy(BASE)
     del cur["metrics"]["kid/mean"]
-    assert run(tmp_path, cur) == 2
+    assert run(tmp_path, cur) == 1  # kid is there but has no value: invalid, a failure
+    for key in ("kid/std",):
+        del cur["metrics"][key]
+    del cur["higher_is_better"]["kid"]
+    assert run(tmp_path, cur) == 2  # kid is not there at all: the results are not comparable
     (tmp_path / "junk.json").write_text("[]")
     assert main(["compare", str(tmp_path / "junk.json"), write(tmp_path, "c", BASE)]) == 2
     assert main(["compare", str(tmp_path / "missing.json"), write(tmp_path, "c", BASE)]) == 2
@@ -99,3 +110,38 @@ def test_exact_mode_fails_on_any_change_and_update_baseline(tmp_path, capsys):
     assert main(["compare", str(base), cur, "--update-baseline"]) == 0
     assert json.loads(base.read_text())["metrics"]["fid"] == pytest.approx(19.9)
     assert main(["compare", str(base), cur, "--exact"]) == 0
+
+
+@pytest.mark.parametrize("where", ["current", "baseline"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), None])
+@pytest.mark.parametrize("mode", [[], ["--exact"]])
+def test_nan_inf_or_missing_values_fail_in_every_mode(tmp_path, capsys, where, value, mode):
+    bad = changed(fid=value)
+    base, cur = (BASE, bad) if where == "current" else (bad, BASE)
+    code = main(["compare", write(tmp_path, "b", base), write(tmp_path, "c", cur), *mode])
+    out = capsys.readouterr().out
+    assert code == 1 and "❌ invalid" in out and "FAIL: fid invalid" in out
+
+
+@pytest.mark.parametrize("doc", [{"metrics": 5}, {"run_id": "r", "n_images": 1, "n_prompts": 1, "metrics": 5,
+                                                  "higher_is_better": {"fid": False}}, "not json at all"])
+def test_malformed_metrics_files_exit_2_in_one_line(tmp_path, capsys, doc):
+    path = tmp_path / "bad.json"
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    assert main(["compare", str(path), write(tmp_path, "c", BASE)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.json" in err
+
+
+def test_update_baseline_keeps_the_old_one_when_the_write_fails(tmp_path, capsys, monkeypatch):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(BASE))
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    assert main(["compare", str(base), write(tmp_path, "new", changed(fid=19.9)), "--update-baseline"]) == 2
+    assert "no space left on the device" in capsys.readouterr().err
+    assert json.loads(base.read_text()) == BASE  # untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.json", "new.json"]  # no temporary left

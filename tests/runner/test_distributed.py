@@ -49,7 +49,8 @@ results = []
 for path in specs:
     try:
         s = run_benchmark(load_spec(path), out)
-        results.append({"made": s.images_made, "extracted": s.features_extracted, "metrics": s.metrics})
+        results.append({"made": s.images_made, "extracted": s.features_extracted, "metrics": s.results.flat(),
+                        "run_dir": str(s.run_dir)})
     except UserError as err:
         results.append({"error": str(err)})
 with open(f"{report}.rank{distributed.current().rank}.json", "w") as f:
@@ -159,7 +160,13 @@ def two(spec_path, single, tmp_path_factory):
     out, report = root / "runs", root / "report"
     check(launch(str(root / "driver.py"), str(out), str(report), str(spec_path), str(broken), str(spec_path)))
     per_rank = [json.loads(Path(f"{report}.rank{r}.json").read_text()) for r in (0, 1)]
-    return out / load_spec(spec_path).run_id, per_rank
+    return Path(per_rank[0][0]["run_dir"]), per_rank
+
+
+def flat_metrics(run: Path) -> dict:
+    from evalkit.runner.run_dir import load_results
+
+    return load_results(run)[0].flat()
 
 
 def test_two_processes_give_the_same_images_and_numbers(single, two):
@@ -175,12 +182,13 @@ def test_two_processes_give_the_same_images_and_numbers(single, two):
     assert journaled == [(p, i) for p in "abcd" for i in (0, 1)]
     a, b = pd.read_parquet(one_dir / "samples.parquet"), pd.read_parquet(two_dir / "samples.parquet")
     pd.testing.assert_frame_equal(a.drop(columns="seconds"), b.drop(columns="seconds"))
-    metrics = json.loads((two_dir / "metrics.json").read_text())
-    assert metrics["metrics"] == pytest.approx(one.metrics, rel=1e-6, abs=1e-9)
-    assert metrics["n_images"] == 8 and set(metrics["metrics"]) == set(one.metrics)
+    assert two_dir.name == one_dir.name  # the same run key
+    metrics = flat_metrics(two_dir)
+    assert metrics == pytest.approx(one.results.flat(), rel=1e-6, abs=1e-9)
+    assert json.loads((two_dir / "metrics.json").read_text())["n_images"] == 8 and set(metrics) == set(one.results.flat())
     for name in ("per_sample.parquet", "report.html", "report.md", "spec.yaml"):
         assert (two_dir / name).is_file(), name
-    assert (two_dir / "features" / "inception-v3-tf2015-clean.npz").is_file()
+    assert list((two_dir / "features" / "inception-v3-tf2015-clean").glob("chunk-*.npz"))
 
 
 def test_a_killed_process_then_a_relaunch_completes_the_run(spec_path, single, tmp_path):
@@ -204,7 +212,7 @@ def test_a_killed_process_then_a_relaunch_completes_the_run(spec_path, single, t
     }
     samples = pd.read_parquet(run / "samples.parquet")
     assert len(samples) == 8 and all(sha256_file(run / p) == s for p, s in zip(samples["path"], samples["sha256"]))
-    assert json.loads((run / "metrics.json").read_text())["metrics"] == pytest.approx(one.metrics, rel=1e-6, abs=1e-9)
+    assert flat_metrics(run) == pytest.approx(one.results.flat(), rel=1e-6, abs=1e-9)
 
 
 def test_repeated_runs_in_one_process_group_stay_in_step(single, two):
@@ -214,7 +222,7 @@ def test_repeated_runs_in_one_process_group_stay_in_step(single, two):
     first, failed, again = per_rank[0]
     assert "has no image for prompt 'd'" in failed["error"]
     assert again["made"] == 0 and again["extracted"] == 0  # finished run: nothing redone
-    assert again["metrics"] == first["metrics"] == pytest.approx(one.metrics, rel=1e-6, abs=1e-9)
+    assert again["metrics"] == first["metrics"] == pytest.approx(one.results.flat(), rel=1e-6, abs=1e-9)
 
 
 def test_threads_per_process_share_the_cores(monkeypatch):

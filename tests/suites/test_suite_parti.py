@@ -70,5 +70,7 @@ def test_modified_file_is_refused_even_when_filtering(tsv, tmp_path):
     lines = tsv.read_text(encoding="utf-8").splitlines(keepends=True)
     short = tmp_path / "short.tsv"
     short.write_text("".join(lines[:-1]), encoding="utf-8")
-    with pytest.raises(UserError, match="1631 prompts, expected 1632"):
+    with pytest.raises(UserError, match="expected fab29e41bb512a169b56acab4cf2a41dcb675e285df2efcde6640c7dd3c440eb"):
         parti.load(short, category="Arts")
+    with pytest.raises(UserError, match="1631 prompts, expected 1632"):
+        parti.load(short, category="Arts", verify=False)

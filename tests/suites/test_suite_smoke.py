@@ -25,4 +25,5 @@ def test_ids_and_texts():
 
 
 def test_registered_as_suite():
-    assert registry.resolve("suite", "smoke") is smoke.load
+    suite = registry.SUITES.load("smoke")
+    assert suite is smoke.Smoke and suite().prompts() == smoke.load()

@@ -45,7 +45,7 @@ def test_sha256_file_matches_sources(shared_data):
 
 
 def test_manifests_accept_the_published_files(shared_data):
-    assert (source.prompts_dir() / "drawbench.yaml").is_file()
+    assert source.manifest_file("drawbench.yaml").is_file() and source.manifest_file("smoke.csv").is_file()
     draw = source.load_manifest("drawbench")
     assert set(draw["sha256"]) == {RAW_SHA, NORM_SHA}
     assert draw["rows"] == 200 and sum(draw["categories"].values()) == 200
@@ -82,7 +82,7 @@ def test_cached_file_with_wrong_checksum_is_refused_not_deleted(tmp_path):
     cached = tmp_path / "data" / "drawbench.csv"
     cached.parent.mkdir()
     cached.write_text("Prompts,Category\nnot drawbench,Colors\n")
-    with pytest.raises(UserError, match="delete it to download again"):
+    with pytest.raises(UserError, match=r"drawbench.csv has sha256 [0-9a-f]{64}, expected b6d99b31.*use an unmodified copy"):
         source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), cache_dir=tmp_path)
     assert cached.is_file()
 
@@ -94,18 +94,24 @@ def test_unreachable_url_says_how_to_work_offline(tmp_path):
     assert _files(tmp_path) == []
 
 
-def test_explicit_path_is_used_as_is_or_must_exist(tmp_path):
+def test_explicit_path_is_verified_unless_told_not_to_and_must_exist(tmp_path, shared_data):
     mine = tmp_path / "my_copy.csv"
-    mine.write_text("anything")  # not checksum-enforced
-    assert source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), path=mine) == mine
+    mine.write_text("anything")
+    with pytest.raises(UserError, match=f"my_copy.csv has sha256 [0-9a-f]{{64}}, expected {RAW_SHA}"):
+        source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), path=mine)
+    assert source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), path=mine, verify=False) == mine
+    published = shared_data / "raw" / "drawbench_original_sheet_export.csv"
+    assert source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), path=published) == published
     with pytest.raises(UserError, match=r"nope\.csv does not exist; pass path:"):
         source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), path=tmp_path / "nope.csv")
 
 
 def test_data_dir_env_is_preferred_to_the_cache(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("EVALKIT_DATA_DIR", str(shared_data))
-    manifest = _manifest("file:///unused", [RAW_SHA])
+    manifest = _manifest("file:///unused", [NORM_SHA])
     assert source.resolve_data_file(manifest, cache_dir=tmp_path) == shared_data / "drawbench.csv"
+    with pytest.raises(UserError, match="expected b6d99b31"):  # a data-dir copy is verified too
+        source.resolve_data_file(_manifest("file:///unused", [RAW_SHA]), cache_dir=tmp_path)
     # A data dir without the file falls through to the (download into the) cache.
     monkeypatch.setenv("EVALKIT_DATA_DIR", str(tmp_path / "empty"))
     src = shared_data / "raw" / "drawbench_original_sheet_export.csv"
