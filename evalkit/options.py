@@ -158,3 +158,8 @@ class Component:
     @classmethod
     def create(cls, **options: Any):
         return cls(validate(cls.Options, options, cls.__name__))
+
+    @classmethod
+    def interface_problem(cls) -> str | None:
+        """What this class lacks of its kind's interface beyond abstract methods (None: nothing)."""
+        return None

@@ -101,11 +101,9 @@ class Registry:
         if name not in self._loaded:
             self.check_name(name)
             what = f"{self.kind} '{name}'"
-            if name in self._registered:
-                obj = self._registered[name][1]
-            else:
-                entry = self.entries().get(name)
-                obj = _import(entry.target if entry else name, what)
+            entry = self.entries().get(name)
+            registered = self._registered.get(name, (None, None))
+            obj = registered[1] if entry is not None and entry is registered[0] else _import(entry.target if entry else name, what)
             self._loaded[name] = self._check(obj, what)
         return self._loaded[name]
 
@@ -122,40 +120,48 @@ class Registry:
         if inspect.isabstract(obj):
             missing = ", ".join(sorted(obj.__abstractmethods__))
             raise UserError(f"{what}: {obj.__name__} does not implement {missing} of the {self.kind} interface")
+        problem = obj.interface_problem()
+        if problem:
+            raise UserError(f"{what}: {obj.__name__} {problem}")
         return obj
 
 
-SUITES = Registry("suite", "evalkit.suites", "evalkit.suites.base:Suite", {
-    "drawbench": ("evalkit.suites.drawbench:DrawBench", "Imagen's DrawBench: 200 prompts, 11 categories"),
-    "parti": ("evalkit.suites.parti:PartiPrompts", "PartiPrompts (P2): 1632 prompts, 12 categories, 11 challenges"),
-    "coco30k": ("evalkit.suites.coco:Coco30k", "COCO val2014 30K captions for zero-shot FID-30K (limit/seed subsampling)"),
-    "file": ("evalkit.suites.files:PromptFile", "any CSV/TSV/JSONL/TXT file of prompts"),
-    "smoke": ("evalkit.suites.smoke:Smoke", "22 self-written prompts, 2 per DrawBench category (offline)"),
-})
-
-GENERATORS = Registry("generator", "evalkit.generators", "evalkit.generators.base:Generator", {
-    "diffusers_pipeline": ("evalkit.generators.diffusers_pipeline:DiffusersPipelineGenerator",
-                           "any diffusers text-to-image pipeline, by hub id or local directory"),
-    "image_folder": ("evalkit.generators.image_folder:ImageFolderGenerator",
-                     "images made elsewhere: a folder laid out as <prompt-id>/<index>.png"),
-    "imagen_cascade": ("evalkit.generators.cascade.imagen:ImagenCascadeGenerator",
-                       "Imagen-style cascade (BERT/T5/CLIP encoder, 64px base + super-resolution UNets), local folder"),
-    "deepfloyd_if": ("evalkit.generators.cascade.deepfloyd_if:DeepFloydIFGenerator",
-                     "DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders"),
-})
-
-METRICS = Registry("metric", "evalkit.metrics", "evalkit.metrics.base:Metric", {
-    "fid": ("evalkit.metrics.fid:FID", "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)"),
-    "kid": ("evalkit.metrics.kid:KID", "Kernel Inception Distance (unbiased polynomial MMD over subsets)"),
-    "clip_score": ("evalkit.metrics.clip_score:CLIPScore", "CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI"),
-    "cmmd": ("evalkit.metrics.cmmd:CMMD", "CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings"),
-})
-
-EXTRACTORS = Registry("extractor", "evalkit.extractors", "evalkit.metrics.extractors.base:FeatureExtractor", {
-    "inception": ("evalkit.metrics.extractors.inception:InceptionExtractor",
-                  "Inception-v3 pool3 (TF-2015 FID weights), 2048-d"),
-    "clip": ("evalkit.metrics.extractors.clip:ClipExtractor",
-             "CLIP image embeddings (open_clip or transformers), L2-normalised"),
-})
-
-REGISTRIES = {r.kind: r for r in (SUITES, GENERATORS, METRICS, EXTRACTORS)}
+# evalkit's own components: kind -> name -> ("module:attr", description)
+OWN: dict[str, dict[str, tuple[str, str]]] = {
+    "suite": {
+        "drawbench": ("evalkit.suites.drawbench:DrawBench", "Imagen's DrawBench: 200 prompts, 11 categories"),
+        "parti": ("evalkit.suites.parti:PartiPrompts", "PartiPrompts (P2): 1632 prompts, 12 categories, 11 challenges"),
+        "coco30k": ("evalkit.suites.coco:Coco30k", "COCO val2014 30K captions for zero-shot FID-30K (limit/seed subsampling)"),
+        "file": ("evalkit.suites.files:PromptFile", "any CSV/TSV/JSONL/TXT file of prompts"),
+        "smoke": ("evalkit.suites.smoke:Smoke", "22 self-written prompts, 2 per DrawBench category (offline)"),
+    },
+    "generator": {
+        "diffusers_pipeline": ("evalkit.generators.diffusers_pipeline:DiffusersPipelineGenerator",
+                               "any diffusers text-to-image pipeline, by hub id or local directory"),
+        "image_folder": ("evalkit.generators.image_folder:ImageFolderGenerator",
+                         "images made elsewhere: a folder laid out as <prompt-id>/<index>.png"),
+        "imagen_cascade": ("evalkit.generators.cascade.imagen:ImagenCascadeGenerator",
+                           "Imagen-style cascade (BERT/T5/CLIP encoder, 64px base + super-resolution UNets), local folder"),
+        "deepfloyd_if": ("evalkit.generators.cascade.deepfloyd_if:DeepFloydIFGenerator",
+                         "DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders"),
+    },
+    "metric": {
+        "fid": ("evalkit.metrics.fid:FID", "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)"),
+        "kid": ("evalkit.metrics.kid:KID", "Kernel Inception Distance (unbiased polynomial MMD over subsets)"),
+        "clip_score": ("evalkit.metrics.clip_score:CLIPScore", "CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI"),
+        "cmmd": ("evalkit.metrics.cmmd:CMMD", "CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings"),
+    },
+    "extractor": {
+        "inception": ("evalkit.metrics.extractors.inception:InceptionExtractor", "Inception-v3 pool3 (TF-2015 FID weights), 2048-d"),
+        "clip": ("evalkit.metrics.extractors.clip:ClipExtractor", "CLIP image embeddings (open_clip or transformers), L2-normalised"),
+    },
+}
+# kind -> (entry-point group, base class)
+KINDS = {
+    "suite": ("evalkit.suites", "evalkit.suites.base:Suite"),
+    "generator": ("evalkit.generators", "evalkit.generators.base:Generator"),
+    "metric": ("evalkit.metrics", "evalkit.metrics.base:Metric"),
+    "extractor": ("evalkit.extractors", "evalkit.metrics.extractors.base:FeatureExtractor"),
+}
+REGISTRIES = {kind: Registry(kind, group, base, OWN[kind]) for kind, (group, base) in KINDS.items()}
+SUITES, GENERATORS, METRICS, EXTRACTORS = (REGISTRIES[k] for k in KINDS)

@@ -79,7 +79,7 @@ def _update_baseline(baseline: str, current: str) -> int:
     _, doc = load_results(current)  # refuse to store anything that is not whole, valid results
     target = Path(baseline)
     target = target / "metrics.json" if target.is_dir() else target
-    atomic_write_text(target, json.dumps(doc, indent=2, sort_keys=True) + "\n")  # the old one survives a failure
+    atomic_write_text(target, json.dumps(doc, indent=2) + "\n")  # atomic: the old one survives a failed write
     print(f"baseline updated: {target}")
     return 0
 

@@ -37,12 +37,10 @@ def per_category(scores: np.ndarray, samples) -> dict[str, Estimate]:
             for cat in sorted(set(categories) - {""})}
 
 
-class CLIPScore(Metric):
+class CLIPScore(Metric, higher_is_better=True, needs_texts=True):
     """CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI."""
 
     Options = ClipOptions
-    higher_is_better = True
-    needs_texts = True
 
     def compute(self, ctx, name: str) -> MetricResult:
         clip = ctx.extractor("clip", self.options)

@@ -6,7 +6,7 @@ backend works, and the model is recorded with the number.
 
 from __future__ import annotations
 
-from evalkit.metrics.base import Metric
+from evalkit.metrics.feature_metric import FeatureMetric
 from evalkit.metrics.extractors.clip import ClipOptions
 from evalkit.metrics.functional.kernel import mmd2_rbf
 from evalkit.results import Estimate, MetricResult
@@ -18,16 +18,16 @@ class CMMDOptions(ClipOptions):
     model: str = "ViT-L-14-336"
 
 
-class CMMD(Metric):
+class CMMD(FeatureMetric, higher_is_better=False, needs_reference="features"):
     """CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings."""
 
     Options = CMMDOptions
-    higher_is_better = False
-    needs_reference = "features"
+
+    def extractor(self, ctx):
+        return ctx.extractor("clip", self.options)
 
     def compute(self, ctx, name: str) -> MetricResult:
-        clip = ctx.extractor("clip", self.options)
-        gen = ctx.features(clip)
+        clip, gen = self.generated(ctx, name)
         ref, ref_info = ctx.reference_features(clip)
         value = SCALE * mmd2_rbf(gen, ref, SIGMA)
         provenance = {**clip.provenance(), **ref_info, "n": len(gen), "cmmd_sigma": SIGMA, "cmmd_scale": SCALE}

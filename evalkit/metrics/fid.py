@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from evalkit.metrics.base import Metric
+from evalkit.metrics.feature_metric import FeatureMetric
 from evalkit.metrics.extractors.inception import INCEPTION_DIM
 from evalkit.metrics.extractors.options import ExtractorOptions
 from evalkit.metrics.functional.frechet import (
@@ -47,17 +47,14 @@ class FIDOptions(ExtractorOptions):
     seed: int = 0
 
 
-class FID(Metric):
+class FID(FeatureMetric, higher_is_better=False, needs_reference="stats"):
     """Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)."""
 
     Options = FIDOptions
-    higher_is_better = False
-    needs_reference = "stats"
 
     def compute(self, ctx, name: str) -> MetricResult:
         o = self.options
-        extractor = ctx.inception(o.device, o.batch_size)
-        gen = ctx.features(extractor)
+        extractor, gen = self.generated(ctx, name)
         if ctx.reference.stats:
             mu, sigma, ref_info = ctx.reference_stats(extractor)
             reference = (mu, sigma)

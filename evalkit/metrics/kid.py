@@ -6,7 +6,7 @@ import numpy as np
 from pydantic import Field
 
 from evalkit.errors import UserError
-from evalkit.metrics.base import Metric
+from evalkit.metrics.feature_metric import FeatureMetric
 from evalkit.metrics.extractors.options import ExtractorOptions
 from evalkit.metrics.functional.kernel import kid_subsets
 from evalkit.results import Estimate, MetricResult
@@ -20,17 +20,14 @@ class KIDOptions(ExtractorOptions):
     seed: int = 0
 
 
-class KID(Metric):
+class KID(FeatureMetric, higher_is_better=False, needs_reference="features"):
     """Kernel Inception Distance (unbiased polynomial MMD over subsets)."""
 
     Options = KIDOptions
-    higher_is_better = False
-    needs_reference = "features"
 
     def compute(self, ctx, name: str) -> MetricResult:
         o = self.options
-        extractor = ctx.inception(o.device, o.batch_size)
-        gen = ctx.features(extractor)
+        extractor, gen = self.generated(ctx, name)
         ref, ref_info = ctx.reference_features(extractor)
         size, warnings = o.subset_size, ()
         if size is None:

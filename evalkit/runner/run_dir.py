@@ -59,7 +59,8 @@ def write_metrics(store: RunStore, results: RunResults) -> None:
 
         write_parquet(store.root / "per_sample.parquet", _merge(per_sample))
     doc = {**results.to_json(), "spec_sha256": spec_sha(recorded_spec(store))}
-    atomic_write_json(store.root / "metrics.json", doc)  # last: its presence means the results are whole
+    # In the spec's metric order (reports list them so); written last: its presence means the results are whole.
+    atomic_write_json(store.root / "metrics.json", doc, sort_keys=False)
 
 
 def _merge(frames):

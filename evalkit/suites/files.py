@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,15 +42,14 @@ def load(
     header, records = reader(file)
     if not records:
         raise UserError(f"{file} has no prompts; add some, one per line/row")
-    text_col = _column(file, header, text_column, TEXT_COLUMNS, "text", required=True)
-    cat_col = _column(file, header, category_column, CATEGORY_COLUMNS, "category", required=False)
-    id_col = _column(file, header, id_column, (ID_COLUMN,), "id", required=False)
-    sha = source.sha256_file(file)
-    prompts = [
-        _prompt(file, line, rec, i, len(records), text_col, cat_col, id_col, sha)
-        for i, (line, rec) in enumerate(records)
-    ]
-    if id_col is not None:
+    layout = _Layout(
+        file, source.sha256_file(file), len(records),
+        _column(file, header, text_column, TEXT_COLUMNS, "text", required=True),
+        _column(file, header, category_column, CATEGORY_COLUMNS, "category", required=False),
+        _column(file, header, id_column, (ID_COLUMN,), "id", required=False),
+    )
+    prompts = [_prompt(layout, line, rec, i) for i, (line, rec) in enumerate(records)]
+    if layout.id_col is not None:
         source.check_unique_ids(file, [(line, p.id) for (line, _), p in zip(records, prompts)])
     if limit is not None:
         source.check_limit(limit, len(prompts), f"prompts in {file}")
@@ -131,28 +131,31 @@ def _column(
     return found
 
 
-def _prompt(
-    file: Path,
-    line: int,
-    rec: dict[str, Any],
-    index: int,
-    total: int,
-    text_col: str,
-    cat_col: str | None,
-    id_col: str | None,
-    sha: str,
-) -> Prompt:
+@dataclass(frozen=True)
+class _Layout:
+    """Which columns of which file hold what."""
+
+    file: Path
+    sha: str
+    total: int
+    text_col: str
+    cat_col: str | None
+    id_col: str | None
+
+
+def _prompt(layout: _Layout, line: int, rec: dict[str, Any], index: int) -> Prompt:
+    file, text_col, cat_col, id_col = layout.file, layout.text_col, layout.cat_col, layout.id_col
     text = rec.get(text_col)
     if not isinstance(text, str) or not text.strip():
         raise UserError(f"{file} line {line}: '{text_col}' must be non-empty text, got {text!r}")
-    pid = source.index_id(file.stem, index, total) if id_col is None else _id(file, line, rec, id_col)
+    pid = source.index_id(file.stem, index, layout.total) if id_col is None else _id(file, line, rec, id_col)
     category = rec.get(cat_col) if cat_col is not None else None
     extra = {k: v for k, v in rec.items() if k not in (text_col, cat_col, id_col)}
     return Prompt(
         id=pid,
         text=text,
         category=None if category in (None, "") else str(category),
-        meta=source.frozen({**extra, "source_sha256": sha}),
+        meta=source.frozen({**extra, "source_sha256": layout.sha}),
     )
 
 

@@ -63,11 +63,10 @@ class BrightnessOptions(Options):
     resamples: int = Field(1000, ge=10)
 
 
-class Brightness(Metric):
+class Brightness(Metric, higher_is_better=True):
     """Mean pixel brightness in [0, 1], with a bootstrap CI over prompts and per category."""
 
     Options = BrightnessOptions
-    higher_is_better = True
 
     def compute(self, ctx, name: str) -> MetricResult:
         from PIL import Image
