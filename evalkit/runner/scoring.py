@@ -20,7 +20,7 @@ import numpy as np
 from evalkit import registry
 from evalkit.cache import cache_dir
 from evalkit.config import MetricSpec, ReferenceSpec
-from evalkit.feature_cache import CHUNK, FeatureCache
+from evalkit.feature_cache import FeatureCache, chunk_size
 from evalkit.fingerprint import file_hashes, files_fingerprint
 from evalkit.images import list_images, open_rgb
 from evalkit.options import validate
@@ -54,7 +54,8 @@ def extract_missing(procs, extractor, paths: list[Path], shas: list[str], cache:
 
     def extract() -> dict:
         done: dict = {}
-        chunks = [mine[i : i + CHUNK] for i in range(0, len(mine), CHUNK)]
+        size = chunk_size()
+        chunks = [mine[i : i + size] for i in range(0, len(mine), size)]
         shown = progress(chunks, desc=f"features {extractor.key}", unit="chunk") if procs.is_main else chunks
         for chunk in shown:
             feats = extractor.extract(np.asarray(open_rgb(paths[i])) for i in chunk)
