@@ -51,12 +51,16 @@ def sum_sqrt_eigenvalues(eigenvalues: np.ndarray, rank_deficient: bool) -> float
     return float(np.sqrt(np.where(vals > floor, vals, 0.0)).sum())
 
 
-def _is_positive_definite(sigma: np.ndarray) -> bool:
+def cholesky_factor(sigma: np.ndarray, n: int | None = None) -> np.ndarray | None:
+    """Lower Cholesky factor L of a covariance (sigma = L L^T), or None where sigma is
+    known to be singular: estimated from n <= d samples, or not positive definite."""
+    sigma = np.asarray(sigma, np.float64)
+    if n is not None and n <= len(sigma):
+        return None
     try:
-        np.linalg.cholesky(sigma)
-        return True
+        return np.linalg.cholesky(sigma)
     except np.linalg.LinAlgError:
-        return False
+        return None
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, n1: int | None = None, n2: int | None = None) -> float:
@@ -74,7 +78,7 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, n1: int | None = 
             vals = scipy.linalg.eigh(a, b, type=2, eigvals_only=True, check_finite=False, driver="gv")
         except np.linalg.LinAlgError:
             continue  # b is singular: try the other way round
-        return sum_sqrt_eigenvalues(vals, by_count or (n_a is None and not _is_positive_definite(a)))
+        return sum_sqrt_eigenvalues(vals, by_count or (n_a is None and cholesky_factor(a) is None))
     root1 = _psd_sqrt(sigma1)  # neither factorises: both are singular
     inner = root1 @ sigma2 @ root1
     return sum_sqrt_eigenvalues(np.linalg.eigvalsh((inner + inner.T) / 2), rank_deficient=True)

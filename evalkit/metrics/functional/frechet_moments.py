@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evalkit.metrics.functional.frechet import frechet_distance, mean_and_cov, sum_sqrt_eigenvalues
+from evalkit.metrics.functional.frechet import cholesky_factor, frechet_distance, mean_and_cov, sum_sqrt_eigenvalues
 
 
 @dataclass(frozen=True)
@@ -40,23 +40,12 @@ def engine_for(x, ref: GaussianStats, cell_of_row: np.ndarray):
     return KernelUnits(x, ref, cell_of_row) if n_rows <= dim else GramBlocks(x, ref, cell_of_row)
 
 
-def _whitener(ref: GaussianStats) -> np.ndarray | None:
-    """L with sigma_ref = L L^T, or None where sigma_ref is (known to be) singular."""
-    sigma = np.asarray(ref.sigma, np.float64)
-    if ref.n is not None and ref.n <= len(sigma):
-        return None
-    try:
-        return np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        return None
-
-
 class GramBlocks:
-    """Per-block count, sum, sum of squared norms and (whitened) Gram of centred features."""
+    """Per-cell count, sum, sum of squared norms and (whitened) Gram of centred features."""
 
     def __init__(self, x: np.ndarray, ref: GaussianStats, block_of_row: np.ndarray):
         x = np.asarray(x)
-        self.ref, self.white = ref, _whitener(ref)
+        self.ref, self.white = ref, cholesky_factor(ref.sigma, ref.n)
         self.trace_ref = float(np.trace(ref.sigma))
         self.shift = x.mean(axis=0, dtype=np.float64)
         n_blocks, d = int(block_of_row.max()) + 1, x.shape[1]

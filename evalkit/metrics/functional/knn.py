@@ -3,8 +3,8 @@
 Exact (brute-force) Euclidean kNN in float64, with memory bounded by chunking: distances
 are formed one block of rows at a time (|a|^2 + |b|^2 - 2 a.b, clipped at 0, as
 torch.cdist and scikit-learn do) and only each sample's k-th-neighbour radius and the
-running counts are kept. Peak memory is the two float64 feature matrices plus about
-three blocks of `chunk_bytes` (docs/estimators.md).
+running counts are kept. Peak memory is the two float64 feature matrices plus about two
+blocks of `chunk_bytes` (the distances and a partitioned copy; docs/estimators.md).
 
 Definitions, matched to the reference implementations:
 - radius of a sample = distance to its k-th nearest neighbour in its own set, the
@@ -49,7 +49,10 @@ def _squared_distance_chunks(a: np.ndarray, b: np.ndarray, chunk_bytes: int = CH
     b_sq = np.einsum("ij,ij->i", b, b)
     for start in range(0, len(a), rows):
         part = a[start:start + rows]
-        sq = np.einsum("ij,ij->i", part, part)[:, None] + b_sq[None, :] - 2 * (part @ b.T)
+        sq = part @ b.T  # then in place: |a|^2 + |b|^2 - 2 a.b, clipped at 0
+        sq *= -2.0
+        sq += np.einsum("ij,ij->i", part, part)[:, None]
+        sq += b_sq[None, :]
         yield slice(start, start + len(part)), np.maximum(sq, 0.0, out=sq)
 
 
