@@ -116,6 +116,7 @@ def test_jackknife_std_matches_the_true_sampling_std_at_low_dim():
     assert np.mean(jack) / true_std == pytest.approx(1.0, rel=0.15)
 
 
+@pytest.mark.slow
 def test_jackknife_stays_calibrated_where_the_bootstrap_does_not():
     # 32-d, N = 128 (d^2 / N^1.5 = 0.7): duplicated images' self-products dominate the
     # image-level bootstrap's spread (~2.4x the truth); the jackknife drops images and
