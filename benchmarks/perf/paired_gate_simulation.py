@@ -74,21 +74,32 @@ def unpaired_doc(feats, scores, world: World, ref: GaussianStats, plan: CIPlan) 
     fid = fid_interval(feats, ref, plan, groups=world.groups)
     low, high = bootstrap_mean_ci(unit_means(scores, unit_index(world.groups, len(scores))))
     fid_low, fid_high = fid.interval(0.95)
-    return {"metrics": {"fid": fid.value, "fid/ci95_low": fid_low, "fid/ci95_high": fid_high,
+    return {"run_id": "simulated", "n_images": len(scores), "n_prompts": world.prompts,
+            "metrics": {"fid": fid.value, "fid/ci95_low": fid_low, "fid/ci95_high": fid_high,
                         "clip_score/mean": float(np.mean(scores)), "clip_score/ci95_low": low,
                         "clip_score/ci95_high": high},
             "higher_is_better": {"fid": False, "clip_score": True}}
 
 
+def unpaired_verdicts(base_doc: dict, cur_doc: dict) -> dict[str, bool]:
+    """compare()'s unpaired rule, tolerance 0, on two metrics.json-shaped docs."""
+    tolerance = {"fid": 0.0, "clip_score": 0.0, "clip_score/mean": 0.0}
+    try:  # the typed core: compare() takes RunResults, read from either metrics.json schema
+        from evalkit.results import RunResults
+    except ImportError:  # before it: compare() takes the metrics.json dicts
+        rows = compare(base_doc, cur_doc, tolerance=tolerance)
+    else:
+        rows = compare(RunResults.from_json(base_doc), RunResults.from_json(cur_doc), tolerance=tolerance)
+    return {r.metric.split("/")[0]: r.verdict == "regressed" for r in rows}
+
+
 def verdicts(base, cur, world: World, ref: GaussianStats, plan: CIPlan, alpha: float) -> dict[str, bool]:
     """Which gates fail (regressed) for baseline `base` -> current `cur` (features, scores)."""
-    rows = compare(unpaired_doc(*base, world, ref, plan), unpaired_doc(*cur, world, ref, plan),
-                   tolerance={"fid": 0.0, "clip_score/mean": 0.0})
-    unpaired = {r.metric: r.verdict == "regressed" for r in rows}
+    unpaired = unpaired_verdicts(unpaired_doc(*base, world, ref, plan), unpaired_doc(*cur, world, ref, plan))
     fid = paired_fid_interval(cur[0], base[0], ref, groups=world.groups, plan=plan)  # > 0 is worse
     score = paired_mean_delta(cur[1], base[1], groups=world.groups, permutations=1999)  # < 0 is worse
     return {"fid unpaired": unpaired["fid"], "fid paired": fid.value > 0 and fid.p_value() < alpha,
-            "score unpaired": unpaired["clip_score/mean"], "score paired": score.delta < 0 and score.p_value < alpha,
+            "score unpaired": unpaired["clip_score"], "score paired": score.delta < 0 and score.p_value < alpha,
             "fid paired, either direction": fid.p_value() < alpha,
             "score paired, either direction": score.p_value < alpha}
 
