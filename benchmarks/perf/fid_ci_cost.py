@@ -41,10 +41,10 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     spectrum = (np.arange(1, args.dim + 1, dtype=np.float32) ** -0.75)[:, None]
-    mixing = (rng.standard_normal((args.dim, args.dim), dtype=np.float32) * spectrum) / np.sqrt(args.dim)
+    mixing = (rng.standard_normal((args.dim, args.dim), dtype=np.float32) * spectrum / np.float32(np.sqrt(args.dim)))
     ref = GaussianStats.of(features(rng, args.n, mixing * 1.02, 0.3))
     gen = features(rng, args.n, mixing, 0.31)
-    print(f"{args.n} generated x {args.dim}-d float32 features vs {ref.n}-sample reference statistics; "
+    print(f"{args.n} generated x {args.dim}-d {gen.dtype} features vs {ref.n}-sample reference statistics; "
           f"{args.resamples} resamples, {args.blocks} blocks")
 
     fid, t_fid = timed(lambda: frechet_distance_to_stats(gen, ref.mu, ref.sigma, n_ref=ref.n), args.repeat)

@@ -56,10 +56,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    mixing = rng.standard_normal((args.dim, args.dim), dtype=np.float32) / np.sqrt(args.dim)
+    mixing = rng.standard_normal((args.dim, args.dim), dtype=np.float32) / np.float32(np.sqrt(args.dim))
     real = np.maximum(rng.standard_normal((args.n, args.dim), dtype=np.float32) @ mixing, 0)
-    gen = np.maximum(rng.standard_normal((args.n, args.dim), dtype=np.float32) @ (mixing * 1.1) + 0.02, 0)
-    print(f"{args.n} generated x {args.n} real, {args.dim}-d float32 features; torch threads {torch.get_num_threads()}")
+    gen = np.maximum(rng.standard_normal((args.n, args.dim), dtype=np.float32) @ (mixing * 1.01), 0)  # 1% wider
+    print(f"{args.n} generated x {args.n} real, {args.dim}-d {gen.dtype} features; torch threads {torch.get_num_threads()}")
 
     pr, t_pr = timed(lambda: precision_recall(gen, real, k=3), args.repeat)
     pr_peer, t_pr_peer = timed(lambda: torch_fidelity_prc(gen, real), args.repeat)
