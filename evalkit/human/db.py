@@ -4,9 +4,10 @@ and read studies, tasks and assignments (a rater's view of a task) as frozen dat
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evalkit.errors import UserError
+from evalkit.human.pairs import TaskSpec
 from evalkit.human.store import Store, open_store
 
 KINDS = ("regular", "control", "practice")
@@ -44,18 +45,11 @@ class Study:
 
 
 @dataclass(frozen=True)
-class Task:
-    id: int
-    study_id: int
-    kind: str                 # regular | control | practice
-    prompt_id: str
-    caption: str
-    category: str
-    run_a: str
-    run_b: str
-    images_a: tuple[str, ...]
-    images_b: tuple[str, ...]
-    control_answer: dict | None  # {"question", "kind"}: set a (the intact / matching images) is right
+class Task(TaskSpec):
+    """A stored task: the TaskSpec it was made from, with its ids."""
+
+    id: int = field(kw_only=True)
+    study_id: int = field(kw_only=True)
 
     @property
     def is_control(self) -> bool:
@@ -63,9 +57,10 @@ class Task:
 
     @classmethod
     def from_row(cls, row: dict) -> Task:
-        return cls(row["id"], row["study_id"], row["kind"], row["prompt_id"], row["caption"], row["category"],
-                   row["run_a"], row["run_b"], tuple(json.loads(row["images_a"])), tuple(json.loads(row["images_b"])),
-                   json.loads(row["control_answer"]) if row["control_answer"] else None)
+        return cls(row["prompt_id"], row["caption"], row["category"], row["run_a"], row["run_b"],
+                   tuple(json.loads(row["images_a"])), tuple(json.loads(row["images_b"])), row["kind"],
+                   json.loads(row["control_answer"]) if row["control_answer"] else None,
+                   id=row["id"], study_id=row["study_id"])
 
 
 @dataclass(frozen=True)

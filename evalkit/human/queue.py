@@ -96,10 +96,9 @@ def _pick(store: Store, study: Study, rater_id: str, p: dict) -> int | None:
         # not the prompt just rated: a control right after its own prompt would stand out
         last = store.scalar("SELECT t.prompt_id FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE "
                             "a.study_id = :study AND a.rater_id = :rater ORDER BY a.position DESC LIMIT 1", p)
-        controls = store.query(_UNSEEN, {**p, "kind": "control"})
-        if controls:
-            task_id = min(controls, key=lambda r: (r["prompt_id"] == last,
-                                                   order_key(study.secret, "order", rater_id, r["task_id"])))["task_id"]
+        controls = [r for r in store.query(_UNSEEN, {**p, "kind": "control"}) if r["prompt_id"] != last]
+        if controls:  # none left but of that prompt: the control waits for the next task
+            task_id = min(controls, key=lambda r: order_key(study.secret, "order", rater_id, r["task_id"]))["task_id"]
     return task_id
 
 
@@ -148,7 +147,8 @@ class Progress:
 
 
 def planned_tasks(study: Study, rater_id: str, n_regular: int, n_controls: int) -> int:
-    """Regular tasks in the rater's quota plus the controls the claim rule puts among them."""
+    """Regular tasks in the rater's quota plus the controls the claim rule puts among them (one
+    more than served when the last control waited out a repeated prompt at the very end)."""
     regular_left = min(_quota(study), n_regular)
     phase, position, controls = _phase(study, rater_id), 0, 0
     while regular_left > 0:

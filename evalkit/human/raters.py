@@ -21,15 +21,21 @@ class Rater:
 
 def join(store: Store, study: Study, identity: Identity, now: float | None = None) -> Rater:
     """Record the rater on first arrival (again is a no-op); their current state."""
+    if (known := _get(store, study, identity.rater_id)) is not None:  # every page run: a read, no write lock
+        return known
     with store.transaction():
         store.execute("INSERT INTO raters(study_id, rater_id, source, external, joined_at) VALUES (:s, :r, :source, "
                       ":external, :now) ON CONFLICT DO NOTHING",
                       {"s": study.id, "r": identity.rater_id, "source": identity.source,
                        "external": json.dumps(identity.external) if identity.external else None,
                        "now": time.time() if now is None else now})
+    return _get(store, study, identity.rater_id)
+
+
+def _get(store: Store, study: Study, rater_id: str) -> Rater | None:
     row = store.one("SELECT source, consented_at FROM raters WHERE study_id = :s AND rater_id = :r",
-                    {"s": study.id, "r": identity.rater_id})
-    return Rater(identity.rater_id, row["source"], row["consented_at"] is not None)
+                    {"s": study.id, "r": rater_id})
+    return None if row is None else Rater(rater_id, row["source"], row["consented_at"] is not None)
 
 
 def consent(store: Store, study: Study, rater_id: str, now: float | None = None) -> None:

@@ -78,7 +78,8 @@ def test_controls_are_interleaved_at_the_rate(tmp_path):
             flags = [a.task.kind == "control" for a in views]
             # 20% of the ~50 tasks: 10 controls, or 9 when the secret phase puts the 10th after the last task
             assert flags.count(False) == 40 and flags.count(True) in (9, 10)
-            assert progress(store, study, rater).total == len(views)  # the planned count was right
+            # the plan was right (or one over: a last control that would have repeated the prompt just rated)
+            assert progress(store, study, rater).total - len(views) in (0, 1)
             for k in range(1, len(flags) + 1):  # every prefix holds about 20% controls
                 assert abs(sum(flags[:k]) - 0.2 * k) <= 1.0
             for before, after in zip(views, views[1:]):  # a control never repeats the prompt just rated

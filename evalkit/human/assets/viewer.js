@@ -81,12 +81,29 @@
   if (!view || window.__ekView === view) return;
   window.__ekView = view;
   window.__ekViewer.close();
-  (function focusFirst(tries) {
+  // The questions render a moment after this script (seconds on a loaded machine); the focus
+  // may still sit on the previous task's Submit (the page reuses that button) or drop to the
+  // page when re-rendered. Take it unless the rater is already using this task.
+  let tries = 400, held = 0;
+  (function focusFirst() {
+    if (window.__ekView !== view) return;  // a newer task took over
     const radio = document.querySelector(".st-key-q-" + CSS.escape(view) + ' input[type="radio"]');
-    if (!radio) { if (tries > 0) setTimeout(() => focusFirst(tries - 1), 50); return; }
-    radio.focus({ preventScroll: true });
-    for (const el of [document.querySelector('[data-testid="stMain"]'), document.scrollingElement]) {
-      if (el) el.scrollTo(0, 0);
+    const active = document.activeElement;
+    const dropped = !active || active === document.body;
+    const using = active && active.closest && active.closest('.ek-task, .ek-viewer, [role="radiogroup"]');
+    if (radio && active === radio) {
+      if (++held >= 20) return;  // kept for a second: done
+    } else if (radio && (held === 0 ? !using : dropped)) {
+      radio.focus({ preventScroll: true });
+      if (held === 0) {
+        for (const el of [document.querySelector('[data-testid="stMain"]'), document.scrollingElement]) {
+          if (el) el.scrollTo(0, 0);
+        }
+      }
+      held = Math.max(held, 1);
+    } else if (radio) {
+      return;  // the rater moved the focus elsewhere: leave it there
     }
-  })(40);
+    if (--tries > 0) setTimeout(focusFirst, 50);
+  })();
 })();
