@@ -70,30 +70,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.db, args.port, args.address, args.study, args.admin_token)
 
 
-def _json_safe(obj):
-    """NaN is not JSON: write null."""
-    if isinstance(obj, float) and obj != obj:
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
     import json
 
     from evalkit.human.analysis import AnalysisOptions
-    from evalkit.human.report import analyze_db, format_text, render_result_html
+    from evalkit.human.report import analyze_db, attach, format_text, json_safe, render_result_html
 
     options = AnalysisOptions(args.min_control_accuracy, args.bootstrap, args.seed, args.min_seconds)
     result = analyze_db(args.db, args.study, options)
     if args.html:
         from evalkit.store import atomic_write_text
 
-        atomic_write_text(args.html, render_result_html(result))
-    print(json.dumps(_json_safe(result), indent=2) if args.json else format_text(result))
+        atomic_write_text(args.html, render_result_html(result, page=True))
+    print(json.dumps(json_safe(result), indent=2) if args.json else format_text(result))
+    for folder in args.report or ():
+        from evalkit.commands.run import cmd_report  # re-render that run's or sweep's report, as `evalkit report`
+
+        attach(result, folder)
+        cmd_report(argparse.Namespace(path=folder))
     return 0
 
 
@@ -176,7 +170,9 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--bootstrap", type=int, default=200, help="task resamples for Bradley-Terry CIs (default: 200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--html", help="also write the analysis (with its figures) as an HTML section to this file")
+    p.add_argument("--html", help="also write the analysis (with its figures) as an HTML page to this file")
+    p.add_argument("--report", nargs="+", metavar="RUN_OR_SWEEP_DIR",
+                   help="add the analysis to these run or sweep reports (kept as human-STUDY.json there; re-rendered)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("export", help="write every vote (with its task) to .csv or .parquet")

@@ -42,8 +42,8 @@ def preference_bars(preferences: list[dict], model_a: str, model_b: str) -> byte
         ax.axhline(50, color="black", linewidth=0.6, linestyle=":")
         ax.set_title(QUESTION_LABELS[question], fontsize=9)
         ax.grid(axis="y", alpha=0.3)
-        if k == 0:
-            ax.legend(fontsize=7, ncol=3, loc="upper right")
+        if k == 0:  # above the first panel: bars reach 100%, so inside it would hide them
+            ax.legend(fontsize=7, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.12), frameon=False)
     fig.suptitle(f"Human preference: {model_a} vs {model_b}", fontsize=10)
     return _png(fig)
 

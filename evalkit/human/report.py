@@ -1,12 +1,14 @@
-"""Study analysis as text (the CLI), JSON-ready data (analyze_db), and an HTML section with
-its figures that a report can embed (render_result_html / render_analysis_html). The HTML
-is the Jinja2 template assets/analysis.html.j2."""
+"""Study analysis as text (the CLI), JSON-ready data (analyze_db), and the report section
+with its figures (HumanSection), rendered by the reports' templates
+(evalkit/reports/templates/_human.html.j2 and _human.md.j2) inside run and sweep reports
+(attach() a study's analysis to their folder), on a page of its own, or alone."""
 
 from __future__ import annotations
 
 import base64
 import math
-from importlib import resources
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from evalkit.human import db
 from evalkit.human.analysis import AnalysisOptions, analyze_votes
@@ -28,7 +30,7 @@ def analyze_db(target, study: str | None = None, options: AnalysisOptions | None
     return {"study": s.name, **analyze_votes(votes, list(s.runs), options)}
 
 
-def _pct(x: float | None) -> str:
+def _pct(x: float | None) -> str:  # None: NaN read back from JSON
     return "  n/a" if x is None or math.isnan(x) else f"{100 * x:5.1f}%"
 
 
@@ -96,28 +98,85 @@ def format_text(result: dict) -> str:
     return "\n".join(lines + _rater_lines(result))
 
 
-def figures(result: dict) -> dict:
-    """The analysis's figures as base64 PNG: {"preferences": [(title, b64)], "bradley_terry": b64 | None}."""
+def json_safe(obj):
+    """NaN is not JSON: null instead (what --json prints and human-<study>.json holds)."""
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+@dataclass(frozen=True)
+class HumanSection:
+    """A study's analysis as the report templates show it (reports/templates/_human.*.j2)."""
+
+    result: dict
+    figures: list  # (title, base64 PNG, file name beside the report or "")
+    titles: dict = field(default_factory=lambda: dict(QUESTION_TITLES))
+
+    pct = staticmethod(lambda x: _pct(x).strip())
+    ci = staticmethod(_ci)
+    num = staticmethod(_num)
+    p = staticmethod(_p)
+
+    def raters(self) -> list[dict]:
+        """One row per rater: control accuracy, side choices (quality question) and speed."""
+        bias = {b["rater_id"]: b for b in self.result["side_bias"][0]["raters"]} if self.result["side_bias"] else {}
+        speed = {s["rater_id"]: s for s in self.result["speed"]["raters"]}
+        rows = []
+        for a in self.result["control_accuracy"]:
+            b, s = bias.get(a["rater_id"]), speed.get(a["rater_id"])
+            rows.append({**a, "left": f"{b['left']}/{b['decided']} (p = {_p(b['p_adjusted'])})" if b else "",
+                         "side_biased": bool(b and b["flagged"]), "too_fast": bool(s and s["flagged"]),
+                         "median_seconds": f"{s['median_seconds']:.1f}" if s and s["votes"] else ""})
+        return rows
+
+
+def section(result: dict, folder: Path | None = None) -> HumanSection:
+    """The section with its figures (base64, and as PNG files in `folder` for report.md)."""
     from evalkit.human.plots import bradley_terry_plot, preference_bars
+    from evalkit.store import atomic_write_bytes
 
-    def b64(png: bytes) -> str:
-        return base64.b64encode(png).decode("ascii")
-
+    if result["note"]:
+        return HumanSection(result, [])
     pairs = list(dict.fromkeys((r["model_a"], r["model_b"]) for r in result["preferences"]))
-    bt = [b for b in result["bradley_terry"] if b["ranking"]]
-    return {"preferences": [(f"{a} vs {b}", b64(preference_bars(result["preferences"], a, b))) for a, b in pairs],
-            "bradley_terry": b64(bradley_terry_plot(bt)) if bt else None}
+    pngs = [(f"Preference rates per category, {a} vs {b}", preference_bars(result["preferences"], a, b)) for a, b in pairs]
+    if any(b["ranking"] for b in result["bradley_terry"]):
+        pngs.append(("Bradley–Terry strengths", bradley_terry_plot(result["bradley_terry"])))
+    figures = []
+    for n, (title, png) in enumerate(pngs):
+        name = f"human-{result['study']}-{n}.png" if folder is not None else ""
+        if name:
+            atomic_write_bytes(folder / name, png)
+        figures.append((title, base64.b64encode(png).decode("ascii"), name))
+    return HumanSection(result, figures)
 
 
-def render_result_html(result: dict, with_figures: bool = True) -> str:
-    import jinja2
+def render_result_html(result: dict, page: bool = False) -> str:
+    """The analysis as an HTML section (or, page=True, a whole page with the reports' CSS)."""
+    from evalkit.reports.render import render
 
-    template = resources.files("evalkit.human").joinpath("assets/analysis.html.j2").read_text(encoding="utf-8")
-    return jinja2.Environment(autoescape=True).from_string(template).render(
-        r=result, titles=QUESTION_TITLES, pct=lambda x: _pct(x).strip(), ci=_ci, num=_num, p=_p,
-        figures=figures(result) if with_figures and not result["note"] else None)
+    return render("human.html.j2" if page else "human_section.html.j2", section(result))
 
 
 def render_analysis_html(target, study: str | None = None, options: AnalysisOptions | None = None) -> str:
-    """An HTML <section> with the study's analysis and figures, for embedding in report.html."""
+    """An HTML <section> with the study's analysis and figures, for embedding in a page."""
     return render_result_html(analyze_db(target, study, options))
+
+
+def attach(result: dict, folder: Path) -> Path:
+    """Keep the analysis beside a run or sweep report (`human-<study>.json`), which then shows it."""
+    from evalkit.store import atomic_write_json
+
+    return atomic_write_json(Path(folder) / f"human-{result['study']}.json", json_safe(result))
+
+
+def human_sections(folder: Path) -> tuple[HumanSection, ...]:
+    """The sections of every study attached to this run or sweep folder (see attach)."""
+    import json
+
+    return tuple(section(json.loads(path.read_text(encoding="utf-8")), Path(folder))
+                 for path in sorted(Path(folder).glob("human-*.json")))

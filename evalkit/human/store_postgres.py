@@ -15,7 +15,7 @@ from typing import Iterator
 
 from evalkit.errors import UserError
 from evalkit.human.schema import SCHEMA_VERSION, schema_sql
-from evalkit.human.store import Store, check_version
+from evalkit.human.store_base import Store, check_version
 
 POOL_SIZE = 16           # connections per process and database; the app holds one per running page rerun
 CONNECT_TIMEOUT_S = 10

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from evalkit.errors import UserError
 from evalkit.human.schema import SCHEMA_VERSION, schema_sql
-from evalkit.human.store import Store, check_version
+from evalkit.human.store_base import Store, check_version
 
 BUSY_TIMEOUT_MS = 30_000
 

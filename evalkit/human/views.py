@@ -106,8 +106,8 @@ def _task(target: str, study: db.Study, assignment: db.Assignment, identity: Ide
     st.html(f'<p class="ek-help">{page.text(page.KEYS_HELP)}</p>')
 
 
-def _finished(store: Store, study: db.Study, identity: Identity) -> None:
-    if held_by_others(store, study, identity.rater_id):
+def _finished(study: db.Study, identity: Identity, waiting: bool) -> None:
+    if waiting:
         notice("info", "No task is free right now: other raters hold the remaining ones. Please come back in a few "
                        "minutes (reload this page).")
         return
@@ -121,11 +121,13 @@ def _finished(store: Store, study: db.Study, identity: Identity) -> None:
 def rate(store: Store, target: str, study: db.Study, identity: Identity) -> None:
     assignment = next_assignment(store, study, identity.rater_id)
     shown = progress(store, study, identity.rater_id)
-    st.html(page.progress_html(shown.done, shown.total, shown.practice))
+    waiting = assignment is None and held_by_others(store, study, identity.rater_id) > 0
+    total = shown.done if assignment is None and not waiting else shown.total  # all done: a full bar, whatever the plan
+    st.html(page.progress_html(shown.done, total, shown.practice))
     if (flash := st.session_state.pop("flash", None)) is not None:
         notice(*flash)
     if assignment is None:
-        _finished(store, study, identity)
+        _finished(study, identity, waiting)
     else:
         _task(target, study, assignment, identity)
     if identity.source == "typed":

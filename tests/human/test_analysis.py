@@ -124,7 +124,7 @@ def test_noisy_raters_give_lower_agreement_and_a_report_section(tmp_path, runs):
     agreement = result["agreement"][0]
     assert agreement["units"] == 6 and agreement["ordinal"] < 0.9  # random answers: far from agreement
     html = render_analysis_html(path, options=options)
-    assert html.startswith('<section class="human-study">') and "careless" in html
+    assert html.strip().startswith('<section class="human-study">') and "careless" in html
     assert "Which set of images is of higher quality?" in html and "model-a vs model-b" in html
 
 

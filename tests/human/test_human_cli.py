@@ -45,7 +45,9 @@ def test_create_analyze_export(tmp_path, runs, capsys, monkeypatch):
     assert run(["human", "analyze", "--db", str(path), "--bootstrap", "10", "--html", "section.html"]) == 0
     text = capsys.readouterr().out
     assert "model-a vs model-b" in text and "Bradley-Terry" in text and "control tasks" in text
-    assert (tmp_path / "section.html").read_text().startswith("<section")
+    page = (tmp_path / "section.html").read_text()  # a whole page, with the reports' CSS
+    assert page.startswith("<!doctype html>") and '<section class="human-study">' in page
+    assert page.count('src="data:image/png;base64,') == 4  # 3 pairs' preference bars + the Bradley-Terry plot
     assert run(["human", "analyze", "--db", str(path), "--bootstrap", "0", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     votes = conn.scalar("SELECT count(*) FROM votes v JOIN tasks t ON t.id = v.task_id WHERE t.kind <> 'practice'")

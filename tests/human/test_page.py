@@ -85,7 +85,7 @@ def test_report_section_embeds_the_figures(tmp_path, runs):
     create_study(path, runs, "abc", ratings_per_task=2, control_rate=0.2, images_per_side=1)
     _simulate(path, ["r1", "r2"], lambda view, rng: view.task.run_a)
     html = render_result_html(analyze_db(path, options=AnalysisOptions(resamples=20)))
-    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', html)
+    images = re.findall(r'<img class="plot" alt="([^"]+)" src="data:image/png;base64,([^"]+)"', html)
     assert [alt for alt, _ in images] == ["Preference rates per category, model-a vs model-b",
                                           "Preference rates per category, model-a vs model-c",
                                           "Preference rates per category, model-b vs model-c", "Bradley–Terry strengths"]
