@@ -32,10 +32,15 @@ def sign_in(study: db.Study) -> None:
         rater = st.text_input("Your rater id", placeholder="e.g. alice", help="Letters, digits, '.', '_', '-' or '@'")
         if st.form_submit_button("Start rating", type="primary"):
             try:
-                st.query_params["rater"] = identify(study, {"rater": rater}).rater_id
-                st.rerun()
+                identity = identify(study, {"rater": rater})
             except UserError as err:
                 notice("error", str(err))
+                return
+            if identity is None:
+                notice("warning", "Please type your rater id.")
+                return
+            st.query_params["rater"] = identity.rater_id
+            st.rerun()
 
 
 def instructions(store: Store | None, study: db.Study, identity: Identity | None) -> None:

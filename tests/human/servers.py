@@ -87,15 +87,16 @@ def shots_dir(tmp_path: Path) -> Path:
 
 
 # True once the page shows a view other than `prev`: its questions rendered, the focus on the
-# first answer, and every image loaded. The view's token is read back with VIEW_TOKEN_JS.
-VIEW_READY_JS = """(prev) => {
+# first answer (unless `anyFocus`: after a double click the second click may hold it), and every
+# image loaded. The view's token is read back with VIEW_TOKEN_JS.
+VIEW_READY_JS = """([prev, anyFocus]) => {
   const tasks = document.querySelectorAll('.ek-task');
   if (!tasks.length) return false;
   const view = tasks[tasks.length - 1].dataset.view;
   if (!view || view === prev) return false;
   const first = document.querySelector('.st-key-q-' + CSS.escape(view) + ' input[type="radio"]');
   const images = Array.from(tasks[tasks.length - 1].querySelectorAll('img'));
-  return !!first && document.activeElement === first && images.every((i) => i.complete && i.naturalWidth > 0);
+  return !!first && (anyFocus || document.activeElement === first) && images.every((i) => i.complete && i.naturalWidth > 0);
 }"""
 VIEW_TOKEN_JS = "() => { const t = document.querySelectorAll('.ek-task'); return t[t.length - 1].dataset.view; }"
 LABELS = {"A": "I prefer set A", "tie": "I am indifferent", "B": "I prefer set B"}

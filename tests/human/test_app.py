@@ -75,6 +75,8 @@ def votes(path, rater):
 def test_sign_in_consent_rate_three_tasks_then_resume(app, study_db):
     at = app()
     assert not at.exception and [t.label for t in at.text_input] == ["Your rater id"]
+    at = next(b for b in at.button if b.label == "Start rating").click().run()  # nothing typed
+    assert notices(at) == [("warning", "Please type your rater id.")]
     at.text_input[0].input("bad id!")
     at = next(b for b in at.button if b.label == "Start rating").click().run()
     assert notices(at) == [("error", "rater id 'bad id!' is not valid; use 1-64 letters, digits, '.', '_', '-', "

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from evalkit.human.analysis import AnalysisOptions
+from evalkit.human.bias import side_choices
 from evalkit.human.report import analyze_db, format_text, render_result_html
 from evalkit.human.study import create_study
 
@@ -50,7 +51,29 @@ def test_honest_raters_are_not_flagged_and_the_better_model_wins(target, big_run
     _simulate(target, ["r1", "r2", "r3"], prefer, seed=4)
     result = analyze_db(target, options=AnalysisOptions(resamples=0))
     assert _overall(result)["a_low"] > 0.6  # a real preference survives the balancing
-    assert not any(r["flagged"] for b in result["side_bias"] for r in b["raters"])
+
+
+def test_side_choices_are_flagged_by_holm_adjusted_exact_tests():
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    counts = {"even": (10, 10, 3), "leans": (14, 6, 0), "left": (20, 0, 0)}  # (left, right, ties)
+    rows = [{"rater_id": r, "kind": "regular", "quality": answer}
+            for r, (left, right, ties) in counts.items()
+            for answer, k in (("A", left), ("B", right), ("tie", ties)) for _ in range(k)]
+    rows.append({"rater_id": "left", "kind": "control", "quality": "B"})  # controls do not count
+    bias = side_choices(pd.DataFrame(rows), "quality")
+    by_rater = {r["rater_id"]: r for r in bias["raters"]}
+    raw = {r: binomtest(left, left + right).pvalue for r, (left, right, _) in counts.items()}
+    order = sorted(raw, key=raw.get)  # Holm: smallest p times 3, then times 2, then times 1, kept monotone
+    expected = {order[0]: 3 * raw[order[0]], order[1]: max(3 * raw[order[0]], 2 * raw[order[1]])}
+    expected[order[2]] = min(1.0, max(expected[order[1]], raw[order[2]]))
+    for rater, (left, right, ties) in counts.items():
+        row = by_rater[rater]
+        assert (row["left"], row["right"], row["ties"], row["decided"]) == (left, right, ties, left + right)
+        assert row["p_value"] == pytest.approx(raw[rater]) and row["p_adjusted"] == pytest.approx(expected[rater])
+    assert [r for r in by_rater if by_rater[r]["flagged"]] == ["left"]  # 14/20 is not enough after adjustment
+    assert bias["overall"]["left"] == 44 and bias["overall"]["decided"] == 60
 
 
 def test_fast_raters_are_flagged(target, big_runs):

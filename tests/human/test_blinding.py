@@ -43,7 +43,7 @@ def _collect(page, url: str, rater: str) -> list[dict]:
         groups.nth(1).get_by_text("I am indifferent").click()
         page.get_by_role("button", name="Submit").click()
         try:
-            page.wait_for_function(VIEW_READY_JS, arg=token, timeout=8_000)
+            page.wait_for_function(VIEW_READY_JS, arg=[token, False], timeout=8_000)
         except Exception:  # noqa: BLE001 - no next view: the rater is done
             page.get_by_text("All done").wait_for(timeout=10_000)
             return views

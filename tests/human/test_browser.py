@@ -22,7 +22,7 @@ from .conftest import make_run
 from .servers import CONSENT, LABELS, VIEW_READY_JS, VIEW_TOKEN_JS, need_browser, serving, shots_dir
 
 TRICKY = "a :red[red] car :smile: [link](https://evil.example) <b>bold</b> & *stars*"
-PROMPTS = [(f"p-{n}", f"Prompt {n}: {TRICKY}.", ("Colors", "Text")[n % 2]) for n in range(4)]
+PROMPTS = [(f"p-{n}", f"Prompt {n}: {TRICKY}.", ("Colors", "Text")[n % 2]) for n in range(6)]  # 6+ views after the practice
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,9 @@ def _view(store, token):
     return db.get_assignment(store, db.get_study(store), token)
 
 
-def _next_view(page, previous=None) -> str:
-    page.wait_for_function(VIEW_READY_JS, arg=previous, timeout=30_000)
+def _next_view(page, previous=None, focused: bool = False) -> str:
+    """The token of the next view once it is on screen (with `focused`: and has the keyboard focus)."""
+    page.wait_for_function(VIEW_READY_JS, arg=[previous, not focused], timeout=60_000)
     return page.evaluate(VIEW_TOKEN_JS)
 
 
@@ -90,7 +91,8 @@ def _check_images(page, store, token: str) -> None:
     for src, natural in srcs:
         side, index = re.fullmatch(rf"img/{re.escape(token)}/([AB])(\d)", src).groups()
         response = page.request.get(urljoin(page.url, src))
-        assert response.headers["content-type"] == "image/png" and "etag" not in response.headers
+        assert response.headers["content-type"] == "image/png"
+        assert "etag" not in response.headers and "last-modified" not in response.headers  # nothing tells files apart
         assert response.body() == open(view.sides[side][int(index)], "rb").read() and natural == 512
 
 
@@ -137,7 +139,7 @@ def test_desktop_task_fits_and_rates(study, browser, tmp_path):
             else:
                 _answer(page, quality, alignment)
             expected.append((token, quality, alignment))
-            token = _next_view(page, token)
+            token = _next_view(page, token, focused=n == 0)  # the next one is answered by keyboard only
             done, total = map(int, re.search(r"(\d+) of (\d+) tasks done", page.inner_text(".ek-progress")).groups())
             assert done == n + 1
             totals.add(total)

@@ -22,7 +22,7 @@ from .conftest import make_run
 from .servers import CHROMIUM, CHROMIUM_ARGS, CONSENT, LABELS, VIEW_READY_JS, VIEW_TOKEN_JS, need_browser, serving, \
     shots_dir
 
-RATERS, TASKS_PER_RATER, CAP = 20, 5, 4
+RATERS, TASKS_PER_RATER, CAP = 20, 4, 4
 WAIT_MS = 180_000  # a loaded 2-core machine with 20 browsers is slow; a real failure still times out
 
 
@@ -34,7 +34,7 @@ async def _rate(browser, url: str, rater: str, shot) -> tuple[int, list[float]]:
     await page.goto(f"{url}/?rater={rater}")
     await page.get_by_text(CONSENT).click()
     await page.get_by_role("button", name="Start").click()
-    await page.wait_for_function(VIEW_READY_JS, arg=None, timeout=WAIT_MS)
+    await page.wait_for_function(VIEW_READY_JS, arg=[None, False], timeout=WAIT_MS)
     token, submits, latencies = await page.evaluate(VIEW_TOKEN_JS), 0, []
     while token is not None:
         groups = page.get_by_role("radiogroup")
@@ -44,7 +44,7 @@ async def _rate(browser, url: str, rater: str, shot) -> tuple[int, list[float]]:
         await page.get_by_role("button", name="Submit").click()
         submits += 1
         done = page.get_by_text("All done")
-        next_view = asyncio.ensure_future(page.wait_for_function(VIEW_READY_JS, arg=token, timeout=WAIT_MS))
+        next_view = asyncio.ensure_future(page.wait_for_function(VIEW_READY_JS, arg=[token, False], timeout=WAIT_MS))
         finished = asyncio.ensure_future(done.wait_for(timeout=WAIT_MS))
         first, pending = await asyncio.wait({next_view, finished}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
