@@ -66,6 +66,14 @@ def _pool(url: str):
         return pool
 
 
+def close_pools(url: str | None = None) -> None:
+    """Close this process's pool for `url` (every pool: None), e.g. before the server goes away."""
+    with _POOLS_GUARD:
+        pools = [_POOLS.pop(url)] if url in _POOLS else ([] if url else [_POOLS.pop(u) for u in list(_POOLS)])
+    for pool in pools:
+        pool.close()
+
+
 class PostgresStore(Store):
     dialect = "postgres"
 

@@ -74,17 +74,25 @@ def pg_cluster():
         need(False, "the psycopg package is not installed: pip install 'psycopg[binary,pool]'")
     cluster = Cluster(bindir).start()
     yield cluster
+    from evalkit.human.store_postgres import close_pools
+
+    close_pools()  # before the server goes: idle pools would keep reconnecting
     cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def target(request, tmp_path, monkeypatch) -> str:
+def target(request, tmp_path, monkeypatch):
     """An empty study database location: a SQLite file path, or a fresh PostgreSQL database URL
     (run from tmp_path, where such a study keeps its control images: ./studies/controls)."""
     monkeypatch.chdir(tmp_path)
     if request.param == "sqlite":
-        return str(tmp_path / "study.sqlite")
-    return request.getfixturevalue("pg_cluster").new_database()
+        yield str(tmp_path / "study.sqlite")
+        return
+    url = request.getfixturevalue("pg_cluster").new_database()
+    yield url
+    from evalkit.human.store_postgres import close_pools
+
+    close_pools(url)  # one pool per test database: do not keep them all open
 
 
 @pytest.fixture

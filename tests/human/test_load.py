@@ -96,6 +96,10 @@ def test_twenty_browser_raters_at_once(backend, replicas, request, tmp_path):
         per_task = store.query("SELECT count(*) AS n FROM votes v JOIN tasks t ON t.id = v.task_id "
                                "WHERE t.kind = 'regular' GROUP BY v.task_id")
         assert max(r["n"] for r in per_task) <= CAP and sum(r["n"] for r in per_task) == RATERS * TASKS_PER_RATER
+    if backend == "postgres":
+        from evalkit.human.store_postgres import close_pools
+
+        close_pools(target)
     summary = {"backend": backend, "replicas": replicas, "raters": RATERS, "votes": submits,
                "median_s": float(np.median(latencies)), "p95_s": float(np.percentile(latencies, 95)),
                "max_s": float(latencies.max()), "samples": int(len(latencies))}
