@@ -84,10 +84,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         atomic_write_text(args.html, render_result_html(result, page=True))
     print(json.dumps(json_safe(result), indent=2) if args.json else format_text(result))
     for folder in args.report or ():
-        from evalkit.commands.run import cmd_report  # re-render that run's or sweep's report, as `evalkit report`
+        from evalkit.reports.dispatch import render_report  # re-render that run's or sweep's report
 
         attach(result, folder)
-        cmd_report(argparse.Namespace(path=folder))
+        print(f"report: {render_report(folder)}")
     return 0
 
 

@@ -21,12 +21,12 @@ def preference_bars(preferences: list[dict], model_a: str, model_b: str) -> byte
     """Imagen (DrawBench) style: for one pair of models, the share of votes preferring each
     model (and indifferent), overall and per category, with Wilson 95% CIs; one panel per
     question. `preferences` are analysis rows; those of other pairs are ignored."""
-    from evalkit.reports.plots import _figure, _png
+    from evalkit.reports.plots import figure, png_bytes
 
     questions = [q for q in QUESTION_LABELS if any(r["question"] == q for r in preferences)]
     pair = [r for r in preferences if (r["model_a"], r["model_b"]) == (model_a, model_b)]
     categories = ["all"] + sorted({r["category"] for r in pair} - {"all"})
-    fig, axes = _figure(max(7.0, 0.75 * len(categories) + 2), 3.3 * max(1, len(questions)))
+    fig, axes = figure(max(7.0, 0.75 * len(categories) + 2), 3.3 * max(1, len(questions)))
     fig.clf()
     for k, question in enumerate(questions):
         ax = fig.add_subplot(len(questions), 1, k + 1)
@@ -45,17 +45,17 @@ def preference_bars(preferences: list[dict], model_a: str, model_b: str) -> byte
         if k == 0:  # above the first panel: bars reach 100%, so inside it would hide them
             ax.legend(fontsize=7, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.12), frameon=False)
     fig.suptitle(f"Human preference: {model_a} vs {model_b}", fontsize=10)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def bradley_terry_plot(bradley_terry: list[dict]) -> bytes:
     """Davidson Bradley–Terry strengths (sum 1) per model with bootstrap 95% CIs, best on top;
     one panel per question. `bradley_terry` is the analysis's list (one entry per question)."""
-    from evalkit.reports.plots import _figure, _png
+    from evalkit.reports.plots import figure, png_bytes
 
     fits = [b for b in bradley_terry if b["ranking"]]
     n_models = max((len(b["ranking"]) for b in fits), default=1)
-    fig, _ = _figure(7.0, 0.9 + (0.35 * n_models + 0.6) * max(1, len(fits)))
+    fig, _ = figure(7.0, 0.9 + (0.35 * n_models + 0.6) * max(1, len(fits)))
     fig.clf()
     for k, fit in enumerate(fits):
         ax = fig.add_subplot(len(fits), 1, k + 1)
@@ -72,4 +72,4 @@ def bradley_terry_plot(bradley_terry: list[dict]) -> bytes:
         ax.set_xlabel("strength (share of the total; 95% bootstrap CI)", fontsize=8)
         ax.set_title(f"{QUESTION_LABELS[fit['question']]}: Bradley–Terry (Davidson, ties), n={fit['n']}", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return png_bytes(fig)
