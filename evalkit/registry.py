@@ -144,6 +144,8 @@ OWN: dict[str, dict[str, tuple[str, str]]] = {
                            "Imagen-style cascade (BERT/T5/CLIP encoder, 64px base + super-resolution UNets), local folder"),
         "deepfloyd_if": ("evalkit.generators.cascade.deepfloyd_if:DeepFloydIFGenerator",
                          "DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders"),
+        "imagen_pytorch": ("evalkit.generators.imagen_pytorch:ImagenPytorchGenerator",
+                           "lucidrains' imagen-pytorch: ImagenTrainer checkpoint or Imagen config + weights (extra imagen-pytorch)"),
     },
     "metric": {
         "fid": ("evalkit.metrics.fid:FID", "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)"),
