@@ -134,6 +134,8 @@ OWN: dict[str, dict[str, tuple[str, str]]] = {
         "coco30k": ("evalkit.suites.coco:Coco30k", "COCO val2014 30K captions for zero-shot FID-30K (limit/seed subsampling)"),
         "file": ("evalkit.suites.files:PromptFile", "any CSV/TSV/JSONL/TXT file of prompts"),
         "smoke": ("evalkit.suites.smoke:Smoke", "22 self-written prompts, 2 per DrawBench category (offline)"),
+        "hf_dataset": ("evalkit.suites.hf_dataset:HFDataset",
+                       "a Hugging Face datasets split (hub id or local parquet/csv/json), columns mapped, rows checked"),
     },
     "generator": {
         "diffusers_pipeline": ("evalkit.generators.diffusers_pipeline:DiffusersPipelineGenerator",
