@@ -74,7 +74,7 @@ def _dataset(args: argparse.Namespace):
     from evalkit.options import validate
     from evalkit.suites.hf_dataset import DatasetImages, check_local
 
-    given = {"name": args.dataset, "split": args.split, "config": args.config, "revision": args.revision,
+    given = {"path": args.dataset, "split": args.split, "config": args.config, "revision": args.revision,
              "image_column": args.image_column, "data_files": args.data_files, "data_dir": args.data_dir,
              "limit": args.limit, "seed": args.seed}
     spec = validate(DatasetImages, {k: v for k, v in given.items() if v is not None}, "--dataset")
@@ -91,14 +91,15 @@ def cmd_fid_stats(args: argparse.Namespace) -> int:
     sources = [name for name, value in (("IMAGES", args.images), ("--dataset", args.dataset),
                                         ("--from-npz", args.from_npz)) if value is not None]
     if len(sources) != 1:
-        raise UserError(f"fid-stats needs exactly one of IMAGES (a folder), --dataset NAME or --from-npz FILE (got {len(sources)})")
+        raise UserError(f"fid-stats needs exactly one of IMAGES (a folder), --dataset PATH or --from-npz FILE (got {len(sources)})")
     if args.from_npz is not None:
         if args.resize is None or not args.source:
             raise UserError("--from-npz: declare how the statistics were made: --resize clean|legacy-tf and --source TEXT")
         info = import_stats(args.from_npz, args.output, args.resize, args.source)
         line = f"statistics of {args.from_npz} ({info['resize']}, source: {info['source']}) written to {info['output']}"
     else:
-        info = fid_stats(args.images if args.images is not None else _dataset(args), args.output, args.resize or "clean")
+        source = args.images if args.images is not None else _dataset(args)
+        info = fid_stats(source, args.output, args.resize or "clean", args.device, args.batch_size)
         line = f"reference statistics of {info['n']} images ({info['resize']}) written to {info['output']}"
     if current().is_main:
         print(json.dumps(info, indent=2, sort_keys=True, default=str) if args.json else line)
@@ -110,8 +111,10 @@ def _add_fid_stats(sub) -> None:
     p.add_argument("images", nargs="?", help="folder of reference images (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="output .npz")
     p.add_argument("--resize", choices=("clean", "legacy-tf"), default=None, help=RESIZE_HELP)
-    p.add_argument("--dataset", metavar="NAME", help="reference images from a Hugging Face dataset: a hub id, "
-                   "or parquet / imagefolder with --data-files / --data-dir")
+    p.add_argument("--device", default="cpu", help="where Inception runs: cpu, cuda (each launched process its own GPU)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per Inception call (default 32)")
+    p.add_argument("--dataset", metavar="PATH", help="reference images from a Hugging Face dataset: a hub id, "
+                   "a dataset folder, or parquet / imagefolder with --data-files / --data-dir")
     p.add_argument("--split", help="dataset split (default train)")
     p.add_argument("--config", help="dataset configuration (subset)")
     p.add_argument("--revision", help="dataset revision (tag, branch or commit)")

@@ -97,16 +97,20 @@ def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str
     return RunResults(Path(images).name, len(samples), int(samples["prompt_id"].nunique()), results, notes)
 
 
-def fid_stats(source, out: str, resize: str) -> dict:
+def fid_stats(source, out: str, resize: str, device: str = "cpu", batch_size: int = 32) -> dict:
     """FID reference statistics of a folder (a path) or a dataset's images (a DatasetImages),
     extracted in one pass (sharded under a launcher) through the shared feature cache."""
     from evalkit.metrics.reference import build_stats, save_stats
     from evalkit.registry import EXTRACTORS
 
+    from evalkit.devices import check_device
+
     procs = current()
     if isinstance(source, str):
         _folder(source)
-    extractor = procs.first_on_local_main(lambda: EXTRACTORS.load("inception").create(resize=resize))
+    check_device(device)
+    options = {"resize": resize, "device": device, "batch_size": batch_size}
+    extractor = procs.first_on_local_main(lambda: EXTRACTORS.load("inception").create(**options))
     if isinstance(source, str):
         feats, info = reference_features(procs, source, extractor)
     else:

@@ -2,8 +2,8 @@
 
 Both go through one call, `datasets.load_dataset(name, config, split=..., revision=...,
 data_files=..., data_dir=...)`, so a dataset on the Hub (`nateraw/parti-prompts`, a COCO
-val2014 mirror) and the same rows as local files (`name: parquet, data_files: x.parquet`,
-`name: imagefolder, data_dir: DIR`) take the same path; `datasets` caches what it
+val2014 mirror) and the same rows as local files (`path: parquet, data_files: x.parquet`,
+`path: imagefolder, data_dir: DIR`) take the same road; `datasets` caches what it
 downloads (HF_DATASETS_CACHE, or `cache_dir`).
 
 - The `hf_dataset` suite maps columns to prompt text / category / id exactly as a prompt
@@ -36,7 +36,8 @@ BUILDERS = ("parquet", "csv", "json", "text", "arrow", "imagefolder")  # dataset
 class DatasetSource(Options):
     """Which dataset split to load, as datasets.load_dataset takes it."""
 
-    name: str = Field(min_length=1)  # hub id, a local dataset folder, or a builder: parquet, csv, json, imagefolder
+    # load_dataset's `path`: a hub id, a local dataset folder, or a builder (parquet, csv, json, imagefolder)
+    path: str = Field(min_length=1)
     config: str | None = None  # the dataset's configuration (subset)
     split: str = "train"
     revision: str | None = None  # hub: a tag, branch or commit; pin it for reproducible runs
@@ -46,7 +47,7 @@ class DatasetSource(Options):
 
     @property
     def label(self) -> str:
-        return f"{self.name}[{self.split}]"
+        return f"{self.path}[{self.split}]"
 
 
 def digest(lines: Iterable[str]) -> str:
@@ -81,11 +82,11 @@ def load_split(src: DatasetSource):
     given = {"revision": src.revision, "data_files": src.data_files, "data_dir": src.data_dir, "cache_dir": src.cache_dir}
     kwargs = {k: v for k, v in given.items() if v is not None}
     try:
-        return datasets.load_dataset(src.name, src.config, split=src.split, **kwargs)
+        return datasets.load_dataset(src.path, src.config, split=src.split, **kwargs)
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"dataset {src.label}: could not load it: {first[:240]} (offline? load it once online, "
-                        "datasets caches it, or give local files: name: parquet, data_files: FILE)") from None
+                        "datasets caches it, or give local files: path: parquet, data_files: FILE)") from None
 
 
 def _scalar_columns(ds) -> list[str]:
@@ -109,7 +110,7 @@ def _table_name(o: HFDatasetOptions) -> Path:
         return Path(o.id_prefix)
     files = [o.data_files] if isinstance(o.data_files, str) else list(o.data_files or [])
     local = files + [o.data_dir] if o.data_dir else files
-    return Path(local[0]) if o.name in BUILDERS and local else Path(o.name)
+    return Path(local[0]) if o.path in BUILDERS and local else Path(o.path)
 
 
 def load_prompts(o: HFDatasetOptions) -> list[Prompt]:
@@ -190,7 +191,7 @@ class ImageRows:
         return {
             "reference": f"dataset {s.label}", "reference_n": len(shas),
             "reference_files_sha256": digest(f"{row}\0{sha}" for row, sha in zip(self.index, shas)),
-            "reference_dataset": {"name": s.name, "config": s.config, "revision": s.revision or "main", "split": s.split,
+            "reference_dataset": {"path": s.path, "config": s.config, "revision": s.revision or "main", "split": s.split,
                                   "data_files": s.data_files, "data_dir": s.data_dir, "image_column": s.image_column,
                                   "limit": s.limit, "seed": s.seed},
         }

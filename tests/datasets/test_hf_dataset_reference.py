@@ -57,21 +57,21 @@ def test_a_dataset_reference_gives_the_folders_fid_and_kid(data, tmp_path, monke
     folder = run_benchmark(parse_spec(spec(data, {"images": str(data / "ref")})), tmp_path / "a")
     monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "fresh-cache"))  # extracted again, from the dataset's bytes
     cache = {"cache_dir": str(tmp_path / "datasets-cache")}
-    sources = [{"name": "parquet", "data_files": str(data / "ref.parquet"), **cache},
-               {"name": "parquet", "data_files": str(data / "pandas.parquet"), "image_column": "picture", **cache},
-               {"name": "imagefolder", "data_dir": str(data / "ref"), **cache}]
+    sources = [{"path": "parquet", "data_files": str(data / "ref.parquet"), **cache},
+               {"path": "parquet", "data_files": str(data / "pandas.parquet"), "image_column": "picture", **cache},
+               {"path": "imagefolder", "data_dir": str(data / "ref"), **cache}]
     for i, source in enumerate(sources):
         summary = run_benchmark(parse_spec(spec(data, {"dataset": source})), tmp_path / f"d{i}")
         assert values(summary) == values(folder)  # exactly
         provenance = summary.results.metrics["fid"].provenance
-        assert provenance["reference_n"] == N_REF and provenance["reference_dataset"]["name"] == source["name"]
+        assert provenance["reference_n"] == N_REF and provenance["reference_dataset"]["path"] == source["path"]
         assert provenance["reference_dataset"]["split"] == "train"
 
 
 def test_a_dataset_reference_shares_the_folders_feature_cache(data, tmp_path, evalkit_cache):
     run_benchmark(parse_spec(spec(data, {"images": str(data / "ref")})), tmp_path / "a")
     chunks = sorted((evalkit_cache / "features").rglob("chunk-*.npz"))
-    source = {"name": "parquet", "data_files": str(data / "ref.parquet"), "cache_dir": str(tmp_path / "dc")}
+    source = {"path": "parquet", "data_files": str(data / "ref.parquet"), "cache_dir": str(tmp_path / "dc")}
     run_benchmark(parse_spec(spec(data, {"dataset": source})), tmp_path / "b")
     assert sorted((evalkit_cache / "features").rglob("chunk-*.npz")) == chunks  # nothing new was extracted
 
@@ -80,21 +80,21 @@ def test_a_limit_takes_a_seeded_subset(data, tmp_path):
     from evalkit.suites.hf_dataset import DatasetImages, image_rows
 
     def rows(seed):
-        return image_rows(DatasetImages(name="parquet", data_files=str(data / "ref.parquet"), limit=5, seed=seed,
+        return image_rows(DatasetImages(path="parquet", data_files=str(data / "ref.parquet"), limit=5, seed=seed,
                                         cache_dir=str(tmp_path)))
     assert rows(0).index == rows(0).index and len(rows(0)) == 5 and rows(0).index != rows(1).index
     assert rows(0).index == sorted(rows(0).index)
     with pytest.raises(UserError, match="no image column 'photo'; its image columns: image"):
-        image_rows(DatasetImages(name="parquet", data_files=str(data / "ref.parquet"), image_column="photo",
+        image_rows(DatasetImages(path="parquet", data_files=str(data / "ref.parquet"), image_column="photo",
                                  cache_dir=str(tmp_path)))
 
 
 def test_a_spec_refuses_two_image_references_and_missing_local_files(data):
     with pytest.raises(UserError, match="not both"):
-        parse_spec(spec(data, {"images": str(data / "ref"), "dataset": {"name": "parquet"}}))
+        parse_spec(spec(data, {"images": str(data / "ref"), "dataset": {"path": "parquet"}}))
     from evalkit.config import check_reference_files
 
-    bad = parse_spec(spec(data, {"dataset": {"name": "parquet", "data_files": str(data / "nope.parquet")}}))
+    bad = parse_spec(spec(data, {"dataset": {"path": "parquet", "data_files": str(data / "nope.parquet")}}))
     with pytest.raises(UserError, match="reference.dataset: .*nope.parquet does not exist"):
         check_reference_files(bad.reference)
 
@@ -114,6 +114,9 @@ def test_fid_stats_from_a_dataset_equal_the_folders(data, tmp_path, capsys):
     assert json.loads(str(b["dataset"]))["data_files"] == [str(data / "ref.parquet")]
     assert main(["fid-stats", str(data / "ref"), "--dataset", "parquet", "-o", str(tmp_path / "x.npz")]) == 2
     assert "exactly one of IMAGES" in capsys.readouterr().err
+    if not __import__("torch").cuda.is_available():
+        assert main(["fid-stats", str(data / "ref"), "-o", str(tmp_path / "x.npz"), "--device", "cuda"]) == 2
+        assert "device 'cuda' is not available" in capsys.readouterr().err
 
 
 @pytest.mark.slow
