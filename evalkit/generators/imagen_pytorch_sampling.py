@@ -34,7 +34,10 @@ def _rng_states():
 
 @contextmanager
 def per_image_noise(generators: Sequence[Any]):
-    """Inside: torch.randn / randn_like of a [len(generators), ...] tensor draw row i from generators[i]."""
+    """Inside: torch.randn / randn_like of a [len(generators), ...] tensor draw row i from generators[i].
+
+    The functions are swapped on the torch module for the duration of one sample() call, so
+    nothing else may draw from another thread meanwhile (evalkit samples in one thread)."""
     import torch
 
     real_randn, real_like = torch.randn, torch.randn_like

@@ -240,3 +240,10 @@ def test_the_fingerprint_names_the_checkpoint_the_encoder_and_the_settings(tiny)
     assert fp["text_encoder"]["type"] == "t5" and fp["text_encoder"]["dir_sha"]
     assert fp["stages"][0]["guidance"] == 2.0 and fp["ema"] == [True, True] and fp["imagen_pytorch"] == "2.1.0"
     assert make(tiny).fingerprint() != fp
+
+
+def test_half_precision_runs_the_unets_under_autocast(tiny):
+    full = np.stack([np.asarray(im, float) for im in make(tiny).generate(jobs(), CONFIG)])
+    for dtype in ("bfloat16", "float16"):
+        half = np.stack([np.asarray(im, float) for im in make(tiny, dtype=dtype).generate(jobs(), CONFIG)])
+        assert 0 < np.abs(half - full).mean() < 2  # another precision, the same images to a level or two
