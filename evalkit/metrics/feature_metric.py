@@ -13,7 +13,7 @@ class FeatureMetric(Metric):
     """Options are the extractor's (device, batch_size, ...); Inception unless overridden."""
 
     def extractor(self, ctx):
-        return ctx.inception(self.options.device, self.options.batch_size)
+        return ctx.inception(self.options)
 
     def generated(self, ctx, name: str) -> tuple[object, np.ndarray]:
         """(the extractor, the generated images' features), refusing fewer than two images."""
