@@ -53,6 +53,7 @@ def values(summary) -> dict:
     return {key: e.value for _, key, e in summary.results.estimates()}
 
 
+@pytest.mark.slow
 def test_a_dataset_reference_gives_the_folders_fid_and_kid(data, tmp_path, monkeypatch):
     folder = run_benchmark(parse_spec(spec(data, {"images": str(data / "ref")})), tmp_path / "a")
     monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "fresh-cache"))  # extracted again, from the dataset's bytes
@@ -125,10 +126,10 @@ def test_fid_stats_from_a_dataset_in_one_sharded_pass(data, tmp_path, capsys):
     import importlib.util
     from pathlib import Path
 
-    helpers = importlib.util.spec_from_file_location("distributed_helpers", Path(__file__).parents[1] / "runner" / "test_distributed.py")
-    module = importlib.util.module_from_spec(helpers)
-    helpers.loader.exec_module(module)  # its `launch`: accelerate launch --multi_gpu, 2 CPU processes
-    launch = module.launch
+    found = importlib.util.spec_from_file_location("launcher", Path(__file__).parents[1] / "runner" / "launcher.py")
+    launcher = importlib.util.module_from_spec(found)
+    found.loader.exec_module(launcher)  # the scale-out tests' `accelerate launch` of two CPU processes
+    launch = launcher.launch
     stats(capsys, "fid-stats", "--dataset", "parquet", "--data-files", str(data / "ref.parquet"),
           "-o", str(tmp_path / "one.npz"))
     env = {"EVALKIT_CACHE": str(tmp_path / "fresh"), "HF_DATASETS_CACHE": str(tmp_path / "dc")}
@@ -141,6 +142,7 @@ def test_fid_stats_from_a_dataset_in_one_sharded_pass(data, tmp_path, capsys):
     assert int(two["n"]) == N_REF and len(list((tmp_path / "fresh" / "features").rglob("chunk-*.npz"))) == 2
 
 
+@pytest.mark.slow
 def test_pytorch_fid_and_clean_fid_npz_files_are_imported(data, tmp_path, capsys):
     from cleanfid.features import build_feature_extractor  # noqa: F401  (clean-fid is installed: its file layout)
 
