@@ -88,9 +88,8 @@ class ImagenPytorchGenerator(OneEncoderParts, CascadeGenerator):
     """lucidrains' imagen-pytorch: ImagenTrainer checkpoint or Imagen/ElucidatedImagen config + weights."""
 
     Options = ImagenPytorchOptions
-    name = WHO
     options: ImagenPytorchOptions
-    stages: tuple[ImagenPytorchStage, ...]
+    stages: tuple[ImagenPytorchStage, ...]  # one complete settings object per unet that runs
 
     def __init__(self, options: ImagenPytorchOptions):
         super().__init__(options)
