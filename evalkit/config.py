@@ -28,6 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from evalkit import registry
 from evalkit.errors import UserError
 from evalkit.options import Options, describe_error, finite, validate
+from evalkit.suites.hf_dataset import DatasetImages, check_local
 from evalkit.yaml_io import read_yaml
 
 RESIZE_MODES = ("clean", "legacy-tf")
@@ -48,8 +49,13 @@ class GenerationSpec(_Strict):
 
 class ReferenceSpec(_Strict):
     images: str | None = None  # folder of real images, or builtin:procedural
+    dataset: DatasetImages | None = None  # or an image column of a Hugging Face dataset split
     stats: str | None = None  # .npz of mu/sigma (FID only)
     resize: Literal["clean", "legacy-tf"] = "clean"
+
+    @property
+    def has_images(self) -> bool:
+        return bool(self.images) or self.dataset is not None
 
 
 class ReportSpec(_Strict):
@@ -146,11 +152,13 @@ def _check_needs(spec: BenchmarkSpec) -> None:
     needs = {key: m.cls.needs_reference for key, m in spec.metrics.items()}
     wanting = [k for k, n in needs.items() if n != "nothing"]
     ref = spec.reference
-    if wanting and (ref is None or not (ref.images or ref.stats)):
+    if wanting and (ref is None or not (ref.has_images or ref.stats)):
         raise UserError(f"metrics {', '.join(wanting)} need a reference: add `reference: {{images: DIR}}`")
     for key in (k for k, n in needs.items() if n == "features"):
-        if not ref.images:
+        if not ref.has_images:
             raise UserError(f"metrics.{key}: needs reference images (features), not only stats: set reference.images")
+    if ref is not None and ref.images and ref.dataset is not None:
+        raise UserError("reference: give images (a folder) or dataset, not both")
 
 
 def check_reference_files(ref: ReferenceSpec | None) -> None:
@@ -163,6 +171,8 @@ def check_reference_files(ref: ReferenceSpec | None) -> None:
         raise UserError(f"reference.images: folder not found: {ref.images} (a folder of real images)")
     if ref.images and builtin.is_builtin(ref.images):
         builtin.check(ref.images)
+    if ref.dataset is not None:
+        check_local(ref.dataset, "reference.dataset")
     if ref.stats and not Path(ref.stats).expanduser().is_file():
         raise UserError(f"reference.stats: file not found: {ref.stats} (build one with `evalkit fid-stats DIR -o FILE.npz`)")
 

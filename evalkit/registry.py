@@ -134,6 +134,8 @@ OWN: dict[str, dict[str, tuple[str, str]]] = {
         "coco30k": ("evalkit.suites.coco:Coco30k", "COCO val2014 30K captions for zero-shot FID-30K (limit/seed subsampling)"),
         "file": ("evalkit.suites.files:PromptFile", "any CSV/TSV/JSONL/TXT file of prompts"),
         "smoke": ("evalkit.suites.smoke:Smoke", "22 self-written prompts, 2 per DrawBench category (offline)"),
+        "hf_dataset": ("evalkit.suites.hf_dataset:HFDataset",
+                       "a Hugging Face datasets split (hub id or local parquet/csv/json), columns mapped, rows checked"),
     },
     "generator": {
         "diffusers_pipeline": ("evalkit.generators.diffusers_pipeline:DiffusersPipelineGenerator",
@@ -144,6 +146,8 @@ OWN: dict[str, dict[str, tuple[str, str]]] = {
                            "Imagen-style cascade (BERT/T5/CLIP encoder, 64px base + super-resolution UNets), local folder"),
         "deepfloyd_if": ("evalkit.generators.cascade.deepfloyd_if:DeepFloydIFGenerator",
                          "DeepFloyd IF stage I -> II -> optional SD x4 upscaler, by hub id or local folders"),
+        "imagen_pytorch": ("evalkit.generators.imagen_pytorch:ImagenPytorchGenerator",
+                           "lucidrains' imagen-pytorch: ImagenTrainer checkpoint or Imagen config + weights (extra imagen-pytorch)"),
     },
     "metric": {
         "fid": ("evalkit.metrics.fid:FID", "Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)"),

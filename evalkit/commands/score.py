@@ -75,29 +75,69 @@ def cmd_clip_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset(args: argparse.Namespace):
+    """--dataset and its options as the same DatasetImages a spec's reference.dataset gives."""
+    from evalkit.options import validate
+    from evalkit.suites.hf_dataset import DatasetImages, check_local
+
+    given = {"path": args.dataset, "split": args.split, "config": args.config, "revision": args.revision,
+             "image_column": args.image_column, "data_files": args.data_files, "data_dir": args.data_dir,
+             "limit": args.limit, "seed": args.seed}
+    spec = validate(DatasetImages, {k: v for k, v in given.items() if v is not None}, "--dataset")
+    check_local(spec, "--dataset")
+    return spec
+
+
 def cmd_fid_stats(args: argparse.Namespace) -> int:
     import json
 
     from evalkit.runner.distributed import current
-    from evalkit.runner.folder import fid_stats
+    from evalkit.runner.folder import fid_stats, import_stats
 
-    info = fid_stats(args.images, args.output, args.resize)
+    sources = [name for name, value in (("IMAGES", args.images), ("--dataset", args.dataset),
+                                        ("--from-npz", args.from_npz)) if value is not None]
+    if len(sources) != 1:
+        raise UserError(f"fid-stats needs exactly one of IMAGES (a folder), --dataset PATH or --from-npz FILE (got {len(sources)})")
+    if args.from_npz is not None:
+        if args.resize is None or not args.source:
+            raise UserError("--from-npz: declare how the statistics were made: --resize clean|legacy-tf and --source TEXT")
+        info = import_stats(args.from_npz, args.output, args.resize, args.source)
+        line = f"statistics of {args.from_npz} ({info['resize']}, source: {info['source']}) written to {info['output']}"
+    else:
+        source = args.images if args.images is not None else _dataset(args)
+        info = fid_stats(source, args.output, args.resize or "clean", args.device, args.batch_size)
+        line = f"reference statistics of {info['n']} images ({info['resize']}) written to {info['output']}"
     if current().is_main:
-        if args.json:
-            print(json.dumps(info, indent=2, sort_keys=True, default=str))
-        else:
-            print(f"reference statistics of {info['n']} images ({info['resize']}) written to {info['output']}")
+        print(json.dumps(info, indent=2, sort_keys=True, default=str) if args.json else line)
     return 0
 
 
-def add_parsers(sub) -> None:
-    p = sub.add_parser("fid-stats", help="build FID reference statistics (.npz) from a folder of images")
-    p.add_argument("images", help="folder of reference images (searched recursively)")
+def _add_fid_stats(sub) -> None:
+    p = sub.add_parser("fid-stats", help="build FID reference statistics (.npz) from images, a dataset, or a foreign .npz")
+    p.add_argument("images", nargs="?", help="folder of reference images (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="output .npz")
-    p.add_argument("--resize", choices=("clean", "legacy-tf"), default="clean", help=RESIZE_HELP)
+    p.add_argument("--resize", choices=("clean", "legacy-tf"), default=None, help=RESIZE_HELP)
+    p.add_argument("--device", default="cpu", help="where Inception runs: cpu, cuda (each launched process its own GPU)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per Inception call (default 32)")
+    p.add_argument("--dataset", metavar="PATH", help="reference images from a Hugging Face dataset: a hub id, "
+                   "a dataset folder, or parquet / imagefolder with --data-files / --data-dir")
+    p.add_argument("--split", help="dataset split (default train)")
+    p.add_argument("--config", help="dataset configuration (subset)")
+    p.add_argument("--revision", help="dataset revision (tag, branch or commit)")
+    p.add_argument("--image-column", help="dataset column holding the images (default image)")
+    p.add_argument("--data-files", nargs="+", help="local files of a parquet/csv/json dataset")
+    p.add_argument("--data-dir", help="folder of an imagefolder dataset")
+    p.add_argument("--limit", type=int, help="a seed-chosen subset of this many dataset rows")
+    p.add_argument("--seed", type=int, help="seed of the --limit subset (default 0)")
+    p.add_argument("--from-npz", metavar="FILE", help="import pytorch-fid / clean-fid statistics (mu, sigma); "
+                   "needs --resize and --source")
+    p.add_argument("--source", help="with --from-npz: where the statistics come from (recorded in the file)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_fid_stats)
 
+
+def add_parsers(sub) -> None:
+    _add_fid_stats(sub)
     p = sub.add_parser("score", help="score a folder of images with any metrics (as `evalkit run` would)")
     p.add_argument("--images", required=True, help="folder of generated images, or a run directory")
     p.add_argument("--reference", help="folder of reference images, or .npz statistics (FID only)")

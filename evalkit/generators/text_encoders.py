@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.errors import UserError
-from evalkit.generators.model_ref import load_failed
+from evalkit.generators.model_ref import load_failed, torch_dtype
 
 # type -> (transformers model class, its config class)
 ENCODERS: dict[str, tuple[str, str]] = {
@@ -110,6 +110,24 @@ class LoadedTextEncoder:
         with torch.no_grad():
             out = self.model(input_ids=tokens.input_ids.to(device), attention_mask=tokens.attention_mask.to(device))
         return out.last_hidden_state, tokens.attention_mask.to(device)
+
+
+class OneEncoderParts:
+    """The cascade skeleton's encoder parts for a generator whose prompts all go through one
+    TextEncoderSpec, `self.encoder` (imagen_cascade, imagen_pytorch); mix in before CascadeGenerator."""
+
+    encoder: TextEncoderSpec
+    options: Any
+
+    @property
+    def truncation_limit(self) -> str:
+        return f"the {self.encoder.kind} encoder's max_length of {self.encoder.max_length} tokens"
+
+    def load_encoder(self):
+        return self.encoder.load(self.options.device, torch_dtype(self.options.dtype))
+
+    def count_truncated(self, encoder, texts: list[str]) -> int:
+        return encoder.count_truncated(texts)
 
 
 def warn_truncated(count: int, total: int, what: str) -> None:

@@ -80,3 +80,18 @@ def load_stats(path: str | os.PathLike, extractor, resize_declared: bool = True)
         raise UserError(f"reference statistics {path} have shape mu{mu.shape}, expected ({extractor.dim},) for {extractor.key}")
     info = {"reference": str(path), "reference_n": int(arrays["n"]) if "n" in arrays else None, **meta}
     return mu.astype(np.float64), sigma.astype(np.float64), info
+
+
+def import_foreign_stats(path: str | os.PathLike, extractor, source: str) -> dict:
+    """pytorch-fid / clean-fid statistics (mu, sigma) as evalkit's, with `extractor`'s declared
+    resize mode and the given source. Their Inception is the same TF-2015 network (ported), so
+    the extractor is recorded; its weights file is not ours, so weights_sha256 is not."""
+    from evalkit.store import sha256_file
+
+    mu, sigma, info = load_stats(path, extractor, resize_declared=True)
+    if "extractor" in info or "resize" in info:
+        raise UserError(f"{path} already holds evalkit statistics (resize {info.get('resize')}); use it as it is")
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise UserError(f"{path} has non-finite values in mu or sigma; it is not usable reference statistics")
+    ours = {k: v for k, v in extractor.provenance().items() if k != "weights_sha256"}
+    return {"mu": mu, "sigma": sigma, "source": source, "imported_sha256": sha256_file(Path(path)), **ours}

@@ -9,6 +9,7 @@ are scored (not the report's plots).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from evalkit.fingerprint import file_hashes
 from evalkit.images import list_images
 from evalkit.results import RunResults
 from evalkit.runner.distributed import current
-from evalkit.runner.scoring import ImageSet, ScoringContext, compute_metrics, reference_features
+from evalkit.runner.scoring import (
+    ImageSet, ScoringContext, compute_metrics, dataset_reference_features, reference_features,
+)
 
 
 def _folder(path: str) -> Path:
@@ -97,17 +100,40 @@ def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str
     return run, ctx.features_extracted
 
 
-def fid_stats(images: str, out: str, resize: str) -> dict:
-    """FID reference statistics of a folder, extracted (sharded under a launcher) through the shared cache."""
+def fid_stats(source, out: str, resize: str, device: str = "cpu", batch_size: int = 32) -> dict:
+    """FID reference statistics of a folder (a path) or a dataset's images (a DatasetImages),
+    extracted in one pass (sharded under a launcher) through the shared feature cache."""
     from evalkit.metrics.reference import build_stats, save_stats
     from evalkit.registry import EXTRACTORS
 
+    from evalkit.devices import check_device
+
     procs = current()
-    _folder(images)
-    extractor = procs.first_on_local_main(lambda: EXTRACTORS.load("inception").create(resize=resize))
-    feats, info = reference_features(procs, images, extractor)
+    if isinstance(source, str):
+        _folder(source)
+    check_device(device)
+    options = {"resize": resize, "device": device, "batch_size": batch_size}
+    extractor = procs.first_on_local_main(lambda: EXTRACTORS.load("inception").create(**options))
+    if isinstance(source, str):
+        feats, info = reference_features(procs, source, extractor)
+    else:
+        feats, info = dataset_reference_features(procs, source, extractor)
     if len(feats) < 2:
-        raise UserError(f"{images} has {len(feats)} image(s); reference statistics need at least 2")
+        raise UserError(f"{info['reference']} has {len(feats)} image(s); reference statistics need at least 2")
     stats = build_stats(feats, info, extractor)
+    if "reference_dataset" in info:
+        stats["dataset"] = json.dumps(info["reference_dataset"], sort_keys=True)
+    procs.run(lambda: save_stats(out, stats), here=procs.is_main)
+    return {k: v for k, v in stats.items() if k not in ("mu", "sigma")} | {"output": str(out)}
+
+
+def import_stats(npz: str, out: str, resize: str, source: str) -> dict:
+    """A pytorch-fid / clean-fid .npz (mu, sigma) rewritten as evalkit statistics with the
+    declared resize mode and source."""
+    from evalkit.metrics.reference import import_foreign_stats, save_stats
+    from evalkit.registry import EXTRACTORS
+
+    stats = import_foreign_stats(npz, EXTRACTORS.load("inception").create(resize=resize), source)
+    procs = current()
     procs.run(lambda: save_stats(out, stats), here=procs.is_main)
     return {k: v for k, v in stats.items() if k not in ("mu", "sigma")} | {"output": str(out)}

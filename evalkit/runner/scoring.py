@@ -117,7 +117,9 @@ class ScoringContext:
     def reference_features(self, extractor) -> tuple[np.ndarray, dict]:
         """Features of every reference image (shared cache), and the set's provenance."""
         if extractor.key not in self._reference:
-            self._reference[extractor.key] = reference_features(self.procs, self.reference.images, extractor)
+            ref = self.reference
+            self._reference[extractor.key] = (dataset_reference_features(self.procs, ref.dataset, extractor)
+                                              if ref.dataset is not None else reference_features(self.procs, ref.images, extractor))
         return self._reference[extractor.key]
 
     def reference_stats(self, extractor) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -138,11 +140,25 @@ def reference_features(procs, images: str, extractor) -> tuple[np.ndarray, dict]
     folder = procs.first_on_local_main(lambda: resolve_reference_folder(images))
     files, _ = list_images(folder)
     shas = procs.run(lambda: file_hashes(files), here=procs.is_main, gather=True)[0]
-    cache = FeatureCache(cache_dir("features") / extractor.key)
-    found, _ = extract_missing(procs, extractor, files, shas, cache)
     info = {"reference": str(images), "reference_n": len(files),
             "reference_files_sha256": files_fingerprint(folder, files, shas)}
-    return np.stack([found[s] for s in shas]), info
+    return _shared_cache_features(procs, extractor, files, shas), info
+
+
+def dataset_reference_features(procs, spec, extractor) -> tuple[np.ndarray, dict]:
+    """Features of a dataset's reference images, by image-bytes sha256 in the same shared cache."""
+    from evalkit.suites.hf_dataset import image_rows
+
+    rows = procs.first_on_local_main(lambda: image_rows(spec))
+    shas = procs.run(rows.shas, here=procs.is_main, gather=True)[0]
+    return _shared_cache_features(procs, extractor, rows, shas), rows.provenance(shas)
+
+
+def _shared_cache_features(procs, extractor, images, shas: list[str]) -> np.ndarray:
+    """`images` (paths, or anything open_rgb reads) in order, through the shared reference cache."""
+    cache = FeatureCache(cache_dir("features") / extractor.key)
+    found, _ = extract_missing(procs, extractor, images, shas, cache)
+    return np.stack([found[s] for s in shas])
 
 
 def compute_metrics(ctx: ScoringContext, metrics: dict[str, MetricSpec]) -> dict[str, MetricResult]:

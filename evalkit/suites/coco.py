@@ -58,9 +58,9 @@ def load(
     return [prompts[i] for i in subsample(len(prompts), limit, seed)]
 
 
-def subsample(n: int, limit: int, seed: int) -> list[int]:
+def subsample(n: int, limit: int, seed: int, what: str = "COCO captions") -> list[int]:
     """`limit` distinct indices of range(n), chosen by `seed`, sorted back into file order."""
-    source.check_limit(limit, n, "COCO captions")
+    source.check_limit(limit, n, what)
     return sorted(random.Random(seed).sample(range(n), limit))
 
 

@@ -42,11 +42,28 @@ def load(
     header, records = reader(file)
     if not records:
         raise UserError(f"{file} has no prompts; add some, one per line/row")
+    columns = Columns(text_column, category_column, id_column)
+    return prompts_from_records(file, source.sha256_file(file), (header, records), columns, limit)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns the user chose (None: the first default present)."""
+
+    text: str | None = None
+    category: str | None = None
+    id: str | None = None
+
+
+def prompts_from_records(file: Path, sha: str, table: Records, columns: Columns, limit: int | None = None) -> list[Prompt]:
+    """Prompts of a table's records, as every prompt file gives them; `file` names the table in
+    messages and, with no id column, its stem prefixes the ids; `sha` is the source's checksum."""
+    header, records = table
     layout = _Layout(
-        file, source.sha256_file(file), len(records),
-        _column(file, header, text_column, TEXT_COLUMNS, "text", required=True),
-        _column(file, header, category_column, CATEGORY_COLUMNS, "category", required=False),
-        _column(file, header, id_column, (ID_COLUMN,), "id", required=False),
+        file, sha, len(records),
+        _column(file, header, columns.text, TEXT_COLUMNS, "text", required=True),
+        _column(file, header, columns.category, CATEGORY_COLUMNS, "category", required=False),
+        _column(file, header, columns.id, (ID_COLUMN,), "id", required=False),
     )
     prompts = [_prompt(layout, line, rec, i) for i, (line, rec) in enumerate(records)]
     if layout.id_col is not None:

@@ -23,7 +23,7 @@ from evalkit.generators.cascade.sampler import (
 from evalkit.generators.cascade.skeleton import CascadeGenerator, CascadeOptions, MicroBatch
 from evalkit.generators.cascade.stages import StagePlan, StageSettings, fill_stages, plan_stages, refuse_on_first_stage
 from evalkit.generators.model_ref import describe, load_failed, looks_like_path, torch_dtype
-from evalkit.generators.text_encoders import TextEncoderSpec, hidden_size
+from evalkit.generators.text_encoders import OneEncoderParts, TextEncoderSpec, hidden_size
 from evalkit.types import GenerationConfig
 
 Thresholding = Literal["none", "static", "dynamic"]
@@ -50,7 +50,7 @@ class ImagenCascadeOptions(CascadeOptions):
     revision: str | None = None  # of a hub text encoder
 
 
-class ImagenCascadeGenerator(CascadeGenerator):
+class ImagenCascadeGenerator(OneEncoderParts, CascadeGenerator):
     """Imagen-style cascade (BERT/T5/CLIP encoder, base + super-resolution UNets) from a local folder."""
 
     Options = ImagenCascadeOptions
@@ -119,16 +119,6 @@ class ImagenCascadeGenerator(CascadeGenerator):
         )
 
     # ---- the parts the skeleton runs --------------------------------------------------
-
-    @property
-    def truncation_limit(self) -> str:
-        return f"the {self.encoder.kind} encoder's max_length of {self.encoder.max_length} tokens"
-
-    def load_encoder(self):
-        return self.encoder.load(self.options.device, torch_dtype(self.options.dtype))
-
-    def count_truncated(self, encoder, texts: list[str]) -> int:
-        return encoder.count_truncated(texts)
 
     def encode(self, encoder, texts: list[str]) -> list:
         hidden, mask = encoder.encode(texts)
