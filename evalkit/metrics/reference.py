@@ -12,6 +12,7 @@ import numpy as np
 
 from evalkit import builtin
 from evalkit.errors import UserError
+from evalkit.metrics.functional.frechet import check_stats
 from evalkit.store import atomic_write
 
 
@@ -76,8 +77,9 @@ def load_stats(path: str | os.PathLike, extractor, resize_declared: bool = True)
             f"reference statistics {path} do not record their resize mode (pytorch-fid / clean-fid file?): "
             "declare it with reference.resize (or --resize): legacy-tf or clean"
         )
-    if mu.shape != (extractor.dim,) or sigma.shape != (extractor.dim, extractor.dim):
-        raise UserError(f"reference statistics {path} have shape mu{mu.shape}, expected ({extractor.dim},) for {extractor.key}")
+    problem = check_stats(mu, sigma, extractor.dim)
+    if problem:
+        raise UserError(f"reference statistics {path}: {problem}; rebuild them with `evalkit fid-stats`")
     info = {"reference": str(path), "reference_n": int(arrays["n"]) if "n" in arrays else None, **meta}
     return mu.astype(np.float64), sigma.astype(np.float64), info
 

@@ -113,3 +113,23 @@ def test_clip_score_cli(folders, tmp_path, capsys):
     assert set(clip["categories"]["clip_score"]) == {"Colors", "Counting"}  # per-category CIs, as in a run
     colors = clip["categories"]["clip_score"]["Colors"]
     assert colors["low"] <= colors["value"] <= colors["high"] and colors["n"] == 2
+
+
+@pytest.mark.parametrize("broken, message", [
+    (lambda mu, s: (mu, -np.eye(len(mu))), "not positive semi-definite"),
+    (lambda mu, s: (mu, s + np.triu(np.ones_like(s))), "not symmetric"),
+    (lambda mu, s: (np.where(np.arange(len(mu)) == 3, np.inf, mu), s), "mu has 1 non-finite value"),
+    (lambda mu, s: (mu, np.where(np.eye(len(mu), dtype=bool), np.nan, s)), "sigma has 2048 non-finite values"),
+    (lambda mu, s: (mu, s[:, :3]), "sigma has shape (2048, 3), expected (2048, 2048)"),
+])
+def test_broken_reference_statistics_are_refused_not_scored(folders, capsys, broken, message):
+    """sigma = -I once gave FID 0.0, an asymmetric sigma 2357.7, inf in mu `inf`, NaN a traceback."""
+    good = folders / "good.npz"
+    if not good.is_file():
+        assert main(["fid-stats", str(folders / "ref"), "-o", str(good)]) == 0
+    capsys.readouterr()
+    data = dict(np.load(good))
+    data["mu"], data["sigma"] = broken(data["mu"], data["sigma"])
+    np.savez(folders / "broken.npz", **data)
+    code, err = run_json(capsys, "score", "--images", str(folders / "gen"), "--reference", str(folders / "broken.npz"))
+    assert code == 2 and message in err and "broken.npz" in err and err.count("\n") == 1, err
