@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from evalkit.metrics.feature_metric import FeatureMetric
-from evalkit.metrics.extractors.inception import INCEPTION_DIM
 from evalkit.metrics.extractors.options import ExtractorOptions
+from evalkit.metrics.feature_metric import FeatureMetric
 from evalkit.metrics.functional.frechet import (
-    bootstrap_std,
     frechet_distance_features,
     frechet_distance_to_stats,
     rank_deficiency_warning,
 )
-from evalkit.results import Estimate, MetricResult
-
-Z95 = 1.959963984540054
+from evalkit.metrics.stats import normal_bootstrap_estimate
+from evalkit.results import Estimate
 
 
 def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> Estimate:
@@ -35,11 +32,7 @@ def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> Estimate:
         def fid_of(feats):
             return frechet_distance_features(feats, reference)
 
-    value = fid_of(gen)
-    if bootstrap <= 1:
-        return Estimate(value, n=len(gen))
-    half = Z95 * bootstrap_std(lambda idx: fid_of(gen[idx]), len(gen), bootstrap, seed)
-    return Estimate(value, max(value - half, 0.0), value + half, n=len(gen))
+    return normal_bootstrap_estimate(fid_of(gen), lambda idx: fid_of(gen[idx]), len(gen), bootstrap, seed, floor=0.0)
 
 
 class FIDOptions(ExtractorOptions):
@@ -47,20 +40,24 @@ class FIDOptions(ExtractorOptions):
     seed: int = 0
 
 
-class FID(FeatureMetric, higher_is_better=False, needs_reference="stats"):
+class FrechetMetric(FeatureMetric):
+    """A Fréchet distance with its bootstrap CI (FID, FD on any extractor)."""
+
+    def estimates(self, gen, ref, name: str, category: bool = False) -> tuple[dict, dict]:
+        o = self.options
+        return {name: fid_with_ci(gen, ref, o.bootstrap, o.seed)}, {"fid_bootstrap": o.bootstrap}
+
+    def advice(self, n: int, n_ref: int | None, dim: int, name: str) -> str | None:
+        return rank_deficiency_warning(n, dim, name.upper() if name == "fid" else name)
+
+
+class FID(FrechetMetric, higher_is_better=False, needs_reference="stats"):
     """Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)."""
 
     Options = FIDOptions
 
-    def compute(self, ctx, name: str) -> MetricResult:
-        o = self.options
-        extractor, gen = self.generated(ctx, name)
+    def reference(self, ctx, extractor):
         if ctx.reference.stats:
             mu, sigma, ref_info = ctx.reference_stats(extractor)
-            reference = (mu, sigma)
-        else:
-            reference, ref_info = ctx.reference_features(extractor)
-        estimate = fid_with_ci(gen, reference, o.bootstrap, o.seed)
-        warnings = tuple(w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w)
-        provenance = {**extractor.provenance(), **ref_info, "n": len(gen), "fid_bootstrap": o.bootstrap}
-        return MetricResult(name, False, {name: estimate}, provenance=provenance, warnings=warnings)
+            return (mu, sigma), ref_info
+        return ctx.reference_features(extractor)

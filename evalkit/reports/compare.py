@@ -27,8 +27,13 @@ from evalkit.results import Estimate, RunResults
 
 DEFAULT_TOLERANCE = {"fid": 1.0, "kid": 0.001, "cmmd": 0.05, "clip_score": 0.5}
 # Provenance fields that must agree for two numbers to be comparable.
+# Every extractor and learned scorer records its network, weights and preprocessing here
+# (metrics/extractors/*, preference.py, vqascore.py): numbers that differ in any are refused.
 COMPARABLE_FIELDS = ("extractor", "weights_sha256", "resize", "reference_files_sha256", "files_sha256",
-                     "clip_backend", "clip_model", "clip_pretrained", "clip_dir_sha", "kid_subset_size")
+                     "clip_backend", "clip_model", "clip_pretrained", "clip_revision", "clip_processor", "clip_dir_sha",
+                     "clip_weights_sha256", "clip_features", "dinov2_model", "dinov2_revision", "dinov2_commit",
+                     "dinov2_dir_sha", "preprocess", "vqa_model", "vqa_revision", "vqa_commit", "vqa_dir_sha",
+                     "vqa_question_template", "vqa_answer_template", "kid_subset_size")
 FAILING = ("regressed", "changed", "invalid")
 
 
