@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from evalkit.errors import UserError
-from evalkit.store import atomic_write
+from evalkit.store import atomic_write, remove_stale_temporaries
 
-CHUNK = 256  # images per committed chunk: a crash loses at most this many extractions
+CHUNK_ENV, DEFAULT_CHUNK = "EVALKIT_FEATURE_CHUNK", 256  # images per committed chunk: a crash loses at most this many
+
+
+def chunk_size() -> int:
+    value = os.environ.get(CHUNK_ENV, "")
+    if value and not (value.isdigit() and int(value) > 0):
+        raise UserError(f"{CHUNK_ENV}={value!r}: must be a whole number of images >= 1")
+    return int(value) if value else DEFAULT_CHUNK
 
 
 class FeatureCache:
@@ -27,7 +35,9 @@ class FeatureCache:
         self.folder = Path(folder)
 
     def lookup(self, shas: list[str]) -> dict[str, np.ndarray]:
-        """The cached features of those of `shas` that are in the cache."""
+        """The cached features of those of `shas` that are in the cache (a killed writer's
+        half-written chunk, if any, is deleted first)."""
+        remove_stale_temporaries(self.folder, recursive=False)
         wanted, found = set(shas), {}
         for chunk in sorted(self.folder.glob("chunk-*.npz")):
             try:

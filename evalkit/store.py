@@ -114,6 +114,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def remove_stale_temporaries(root: Path, recursive: bool = True) -> int:
+    """Delete the temporaries under `root` whose writers are gone; returns how many."""
+    if not root.exists():
+        return 0
+    found = root.rglob(f"{TMP_PREFIX}*") if recursive else root.glob(f"{TMP_PREFIX}*")
+    stale = [p for p in found if p.is_file() and _is_stale(p)]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
 class RunStore:
     """Paths and writes of one run directory."""
 
@@ -141,12 +152,7 @@ class RunStore:
     # --- cleanup -----------------------------------------------------------------------
     def remove_stale_temporaries(self) -> int:
         """Delete temporary files that crashed writers left behind (never a live one); returns how many."""
-        if not self.root.exists():
-            return 0
-        stale = [p for p in self.root.rglob(f"{TMP_PREFIX}*") if _is_stale(p)]
-        for p in stale:
-            p.unlink(missing_ok=True)
-        return len(stale)
+        return remove_stale_temporaries(self.root)
 
     # --- images and their journal ------------------------------------------------------
     def write_image(self, prompt_id: str, index: int, image) -> tuple[Path, str]:

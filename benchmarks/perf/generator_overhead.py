@@ -130,7 +130,8 @@ def sd_overhead(args) -> dict:
     from evalkit.generators.diffusers_pipeline import DiffusersPipelineGenerator
     from evalkit.types import GenerationConfig
 
-    gen = DiffusersPipelineGenerator.create(model=args.sd_model, device=args.device, batch_size=args.batch)
+    gen = DiffusersPipelineGenerator.create(model=args.sd_model, device=args.device, batch_size=args.batch,
+                                            dtype=getattr(args, "dtype", "float32"))
     jobs, config = jobs_for(args.batch), GenerationConfig(num_inference_steps=args.steps, guidance_scale=7.5)
     pipe = gen.pipe
 

@@ -5,10 +5,8 @@ same weights. Prints images/s (or seconds) and the ratios, plus the parity delta
 
 Peers: torchmetrics FrechetInceptionDistance(antialias=False) (torch-fidelity's network,
 fed our TF-2015 weights converted to its layout), scipy.linalg.sqrtm (pytorch-fid /
-clean-fid's Fréchet distance), torchmetrics' eigvals-based Fréchet distance, and
-torchmetrics CLIPScore with the same CLIP model (a ViT-B/32-sized transformers CLIP
-with random weights: real weights are not available offline; speed does not depend on
-the values).
+clean-fid's Fréchet distance) and torchmetrics' eigvals-based Fréchet distance. CLIP
+score against torchmetrics: clip_vs_torchmetrics.py.
 """
 
 from __future__ import annotations
@@ -123,76 +121,12 @@ def frechet(dim: int = 2048, n: int = 4096):
     print(f"  torchmetrics eigvals{t_tm:6.2f} s   FID {tm_val:.8f}   ratio {t_tm / t_ours:5.1f}x  rel.delta {abs(ours - tm_val) / tm_val:.1e}")
 
 
-def clip_model(folder: Path):
-    """A ViT-B/32-sized transformers CLIP (CLIPConfig defaults) with random weights, saved locally."""
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
-
-    from evalkit.builtin.tokenizers import byte_level_vocab as _byte_level_vocab
-
-    vocab, merges = _byte_level_vocab()
-    config = CLIPConfig(text_config={"vocab_size": len(vocab), "bos_token_id": vocab["<|startoftext|>"],
-                                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]})
-    torch.manual_seed(0)
-    CLIPModel(config).save_pretrained(folder)
-    CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=CLIPTokenizer(vocab=vocab, merges=merges)).save_pretrained(folder)
-    return folder
-
-
-def clip_score(paths, folder: Path, device):
-    from torchmetrics.multimodal.clip_score import CLIPScore
-
-    from evalkit.metrics.extractors.clip import ClipExtractor
-    from evalkit.metrics.clip_score import clip_scores
-
-    texts = [f"A photo of object number {i % 16}, in a procedural scene." for i in range(len(paths))]
-    ours = load_clip("transformers", str(clip_model(folder)), device=device, batch_size=32)
-
-    def run_ours():
-        img = ours.extract(Image.open(p).convert("RGB") for p in paths)
-        unique = list(dict.fromkeys(texts))
-        txt = ours.text_embeddings(unique)
-        index = {t: i for i, t in enumerate(unique)}
-        return clip_scores(img, txt[[index[t] for t in texts]])
-
-    run_ours()
-    scores, t_ours = timed(run_ours)
-
-    class TensorFeatures(torch.nn.Module):  # torchmetrics 1.9 expects tensors from get_*_features
-        def __init__(self, model):
-            super().__init__()
-            self.model, self.config = model, model.config
-
-        def get_image_features(self, *a, **k):
-            return self.model.get_image_features(*a, **k).pooler_output
-
-        def get_text_features(self, *a, **k):
-            return self.model.get_text_features(*a, **k).pooler_output
-
-    peer = CLIPScore(model_name_or_path=lambda: (TensorFeatures(ours.model), ours.processor)).to(device)
-
-    def run_peer():
-        peer.reset()
-        for start in range(0, len(paths), 32):
-            chunk = paths[start:start + 32]
-            imgs = torch.stack([torch.from_numpy(decode(p).copy()).permute(2, 0, 1) for p in chunk]).to(device)
-            peer.update(imgs, texts[start:start + 32])
-        return float(peer.compute())
-
-    run_peer()
-    peer_mean, t_peer = timed(run_peer)
-    n = len(paths)
-    print(f"CLIP score ({n} image-text pairs, ViT-B/32-sized CLIP, random weights)")
-    print(f"  evalkit      {n / t_ours:7.2f} pairs/s")
-    print(f"  torchmetrics {n / t_peer:7.2f} pairs/s")
-    print(f"  ratio        {t_peer / t_ours:7.2f}x   (means {scores.mean():.4f} vs {peer_mean:.4f}; equal only where no cosine < 0)")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--skip", default="", help="comma-separated: inception,frechet,clip")
+    parser.add_argument("--skip", default="", help="comma-separated: inception,frechet")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
@@ -209,8 +143,7 @@ def main():
             inception(paths, args.device, str(weights))
         if "frechet" not in skip:
             frechet()
-        if "clip" not in skip:
-            clip_score(paths, tmp / "clip", args.device)
+    print("(CLIP score against torchmetrics: benchmarks/perf/clip_vs_torchmetrics.py)")
 
 
 if __name__ == "__main__":

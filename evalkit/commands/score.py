@@ -38,7 +38,6 @@ def _metrics(names: str, settings: dict[str, dict]) -> dict[str, dict]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from evalkit.commands.summary import print_results
     from evalkit.runner.distributed import current
     from evalkit.runner.folder import reference_spec, score_folder
     from evalkit.suites.files import load as load_prompts
@@ -49,23 +48,30 @@ def cmd_score(args: argparse.Namespace) -> int:
         if value is not None:
             settings.setdefault(metric, {})[option] = value
     prompts = load_prompts(args.prompts) if args.prompts else None
-    results = score_folder(args.images, reference_spec(args.reference, args.resize),
-                           _metrics(args.metrics, settings), prompts)
+    results, extracted = score_folder(args.images, reference_spec(args.reference, args.resize),
+                                      _metrics(args.metrics, settings), prompts)
     if current().is_main:
-        print_results(results, args.json)
+        _report(results, extracted, args.json)
     return 0
 
 
-def cmd_clip_score(args: argparse.Namespace) -> int:
+def _report(results, extracted: int, as_json: bool) -> None:
     from evalkit.commands.summary import print_results
+
+    if not as_json:
+        print(f"{results.n_images} images, {extracted} feature extractions")
+    print_results(results, as_json, {"features_extracted": extracted})
+
+
+def cmd_clip_score(args: argparse.Namespace) -> int:
     from evalkit.runner.distributed import current
     from evalkit.runner.folder import score_folder
     from evalkit.suites.files import load as load_prompts
 
     options = {"model": args.clip, "backend": args.backend, "pretrained": args.pretrained}
-    results = score_folder(args.images, None, {"clip_score": options}, load_prompts(args.prompts))
+    results, extracted = score_folder(args.images, None, {"clip_score": options}, load_prompts(args.prompts))
     if current().is_main:
-        print_results(results, args.json)
+        _report(results, extracted, args.json)
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from evalkit.errors import UserError
 from evalkit.fingerprint import dir_fingerprint
 from evalkit.generators.base import Generator, TorchOptions
-from evalkit.generators.model_ref import load_failed, local_dir, scheduler_class, torch_dtype
+from evalkit.generators.model_ref import hub_revision, load_failed, local_dir, scheduler_class, torch_dtype
 from evalkit.hf import quiet_hf_logging
 from evalkit.types import GenerationConfig, ImageJob
 
@@ -119,6 +119,6 @@ class DiffusersPipelineGenerator(Generator):
         if self.local_dir is not None:
             fp["model_dir_sha"] = dir_fingerprint(self.local_dir)
         else:
-            fp["revision"] = o.revision or "main"
+            fp["revision"] = hub_revision(o.model, o.revision)
             fp["variant"] = o.variant
         return fp

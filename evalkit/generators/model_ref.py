@@ -31,11 +31,33 @@ def local_dir(ref: str, who: str, marker: str, what: str) -> Path | None:
     return path
 
 
+def hub_revision(repo_id: str, revision: str | None) -> str:
+    """The commit a hub revision (a branch or tag, default main) resolves to: from the local
+    Hugging Face cache, else asked of the Hub when online, else the name as given. A run
+    key built from it changes when the repository does, not when the model is downloaded."""
+    import re
+
+    name = revision or "main"
+    if re.fullmatch(r"[0-9a-f]{40}", name):
+        return name
+    try:
+        from huggingface_hub import HfApi, constants
+
+        ref = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "refs" / name
+        if ref.is_file():
+            return ref.read_text(encoding="utf-8").strip()
+        if not constants.HF_HUB_OFFLINE:
+            return HfApi().model_info(repo_id, revision=name, timeout=10).sha or name
+    except Exception:  # unreachable hub, unknown repo: the load will say so; keep the name
+        pass
+    return name
+
+
 def describe(ref: str, path: Path | None, revision: str | None) -> dict:
-    """Fingerprint part for one model: directory hash for local folders, id + revision for hub ids."""
+    """Fingerprint part for one model: directory hash for local folders, id + resolved commit for hub ids."""
     if path is not None:
         return {"ref": ref, "dir_sha": dir_fingerprint(path)}
-    return {"ref": ref, "revision": revision or "main"}
+    return {"ref": ref, "revision": hub_revision(ref, revision)}
 
 
 def load_failed(who: str, source: str, err: Exception) -> UserError:

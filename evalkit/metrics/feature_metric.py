@@ -88,7 +88,7 @@ class FeatureMetric(Metric):
     def extractor(self, ctx):
         if isinstance(self.options, ExtractorChoice):
             return ctx.extractor(self.options.extractor, self.options.extractor_options())
-        return ctx.inception(self.options.device, self.options.batch_size)
+        return ctx.inception(self.options)
 
     def generated(self, ctx, name: str) -> tuple[object, np.ndarray]:
         """(the extractor, the generated images' features), refusing fewer than two images."""

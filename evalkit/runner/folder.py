@@ -76,8 +76,10 @@ def reference_spec(reference: str | None, resize: str | None) -> ReferenceSpec |
     return ReferenceSpec.model_validate({kind: reference, **({"resize": resize} if resize else {})})
 
 
-def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str, dict], prompts=None) -> RunResults:
-    """Score a folder with the named metrics (key -> options), exactly as a run would."""
+def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str, dict],
+                 prompts=None) -> tuple[RunResults, int]:
+    """Score a folder with the named metrics (key -> options), exactly as a run would;
+    returns the results and how many images went through an extractor."""
     specs = {key: metric(key, opts) for key, opts in metrics.items()}
     for key, spec in specs.items():
         needs = spec.cls.needs_reference
@@ -91,7 +93,8 @@ def score_folder(images: str, reference: ReferenceSpec | None, metrics: dict[str
     results = compute_metrics(ctx, specs)
     notes = (f"skipped {len(skipped)} file(s): {'; '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}",) if skipped else ()
     samples = image_set.samples
-    return RunResults(Path(images).name, len(samples), int(samples["prompt_id"].nunique()), results, notes)
+    run = RunResults(Path(images).name, len(samples), int(samples["prompt_id"].nunique()), results, notes)
+    return run, ctx.features_extracted
 
 
 def fid_stats(images: str, out: str, resize: str) -> dict:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalkit.config import BenchmarkSpec, check_reference_files
+from evalkit.devices import check_device
+from evalkit.errors import UserError
 from evalkit.results import RunResults
 from evalkit.runner import distributed
 from evalkit.runner.generate import generate_missing, missing_batches, verify_images
@@ -72,8 +74,16 @@ def run_key(spec: BenchmarkSpec, prompts, fingerprint: dict) -> str:
 
 
 def plan_run(spec: BenchmarkSpec) -> RunPlan:
-    """Check the reference, load and check the prompts, build and check the generator (no weights yet)."""
+    """Check the reference and the metrics' devices, load and check the prompts, build and
+    check the generator (no weights yet): everything that can fail before the first image."""
     check_reference_files(spec.reference)
+    for key, metric in spec.metrics.items():
+        device = getattr(metric.options, "device", None)
+        if device is not None:
+            try:
+                check_device(device)
+            except UserError as err:
+                raise UserError(f"metrics.{key}.device: {err}") from None
     prompts = tuple(check_prompts(spec.suite.build().prompts(), spec.suite.name))
     generator = spec.generator.build()
     generator.check(GenerationConfig(**spec.generation.model_dump()))

@@ -20,9 +20,10 @@ import numpy as np
 from evalkit import registry
 from evalkit.cache import cache_dir
 from evalkit.config import MetricSpec, ReferenceSpec
-from evalkit.feature_cache import CHUNK, FeatureCache
+from evalkit.feature_cache import FeatureCache, chunk_size
 from evalkit.fingerprint import file_hashes, files_fingerprint
-from evalkit.images import list_images, open_rgb
+from evalkit.images import list_images
+from evalkit.metrics.extractors.loader import extract_paths
 from evalkit.options import validate
 from evalkit.progress import progress
 from evalkit.results import MetricResult
@@ -54,10 +55,11 @@ def extract_missing(procs, extractor, paths: list[Path], shas: list[str], cache:
 
     def extract() -> dict:
         done: dict = {}
-        chunks = [mine[i : i + CHUNK] for i in range(0, len(mine), CHUNK)]
+        size = chunk_size()
+        chunks = [mine[i : i + size] for i in range(0, len(mine), size)]
         shown = progress(chunks, desc=f"features {extractor.key}", unit="chunk") if procs.is_main else chunks
         for chunk in shown:
-            feats = extractor.extract(np.asarray(open_rgb(paths[i])) for i in chunk)
+            feats = extract_paths(extractor, [paths[i] for i in chunk])
             cache.commit([shas[i] for i in chunk], feats)
             done.update(zip((shas[i] for i in chunk), feats))
         return done
@@ -97,9 +99,10 @@ class ScoringContext:
             self._extractors[key] = self.procs.first_on_local_main(lambda: cls(opts))
         return self._extractors[key]
 
-    def inception(self, device: str = "cpu", batch_size: int = 32):
-        resize = self.reference.resize if self.reference else "clean"
-        return self.extractor("inception", {"resize": resize, "device": device, "batch_size": batch_size})
+    def inception(self, options: Any = None):
+        """The Inception extractor with the reference's resize mode and `options`' device, batch size, workers."""
+        raw = options.model_dump() if hasattr(options, "model_dump") else dict(options or {})
+        return self.extractor("inception", {**raw, "resize": self.reference.resize if self.reference else "clean"})
 
     def features(self, extractor) -> np.ndarray:
         """Features of the scored images, in samples order (cached; only new images are extracted)."""

@@ -99,3 +99,20 @@ def test_cmmd_rbf_mmd_matches_double_sums():
     y = rng.normal(size=(7, 4)) * 5 + 2
     assert mmd2_rbf(x, y, 10.0) == pytest.approx(naive_cmmd(x, y), rel=1e-12)
     assert mmd2_rbf(x, x, 10.0) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_batching_texts_by_length_changes_no_embedding(hf_clip):
+    """Sorted, padded-to-the-longest batches give what one text at a time (no padding) gives."""
+    texts = ["a", LONG, "two dogs playing in the snow", "A sign", "A bowl of fruit, oil painting, very detailed"] * 3
+    batched = hf_clip.text_embeddings(texts)
+    one_by_one = np.concatenate([hf_clip.text_embeddings([t]) for t in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=2e-6)
+    assert np.abs(batched[0] - batched[1]).max() > 1e-3  # the order was put back
+
+
+def test_pixels_per_image_equal_the_processor_on_the_batch(hf_clip, pil_images):
+    ours = hf_clip.extract(pil_images)
+    pixels = hf_clip.backend.processor(images=pil_images, return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        theirs = hf_clip.backend.model.get_image_features(pixel_values=pixels).pooler_output
+    np.testing.assert_allclose(ours, torch.nn.functional.normalize(theirs, dim=-1).numpy(), atol=1e-6)

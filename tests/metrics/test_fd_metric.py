@@ -97,7 +97,8 @@ def test_option_shapes_fill_the_extractors_defaults():
     m = metrics_of(fd_dinov2={"metric": "fd", "model": "builtin:tiny-dinov2"}, clip_fid={},
                    fd_incep={"metric": "fd", "extractor": "inception", "resize": "legacy-tf"})
     assert m["fd_dinov2"].options.extractor_options() == {
-        "device": "cpu", "batch_size": 32, "model": "builtin:tiny-dinov2", "revision": None, "resize": "bicubic"}
+        "device": "cpu", "batch_size": 32, "workers": None, "model": "builtin:tiny-dinov2", "revision": None,
+        "resize": "bicubic"}
     clip = m["clip_fid"].options.extractor_options()
     assert (m["clip_fid"].options.extractor, clip["model"], clip["pretrained"], clip["normalize"]) == \
         ("clip", "ViT-B-32", "openai", False)
@@ -110,7 +111,7 @@ def test_option_shapes_fill_the_extractors_defaults():
 @pytest.mark.parametrize("options, message", [
     ({"extractor": "dinov3"}, "metrics.fd.extractor: unknown extractor 'dinov3': did you mean 'dinov2'?"),
     ({"modle": "x"}, "metrics.fd.modle: unknown option; did you mean 'model'? (options: extractor, bootstrap, seed, "
-                     "device, batch_size, model, revision, resize)"),
+                     "device, batch_size, workers, model, revision, resize)"),
     ({"model": 3}, "metrics.fd.model: must be text (got 3)"),
     ({"extractor": 3}, "metrics.fd.extractor: must be text (got 3)"),
     ({"resize": "legacy-tf"}, "metrics.fd.resize: must be 'bicubic' or 'clean' (got 'legacy-tf')"),

@@ -40,7 +40,7 @@ def folder(tmp_path_factory):
 
 
 def score(folder, **metrics):
-    return score_folder(str(folder / "images"), None, metrics, load_prompts(folder / "prompts.csv"))
+    return score_folder(str(folder / "images"), None, metrics, load_prompts(folder / "prompts.csv"))[0]
 
 
 def pairs(folder):

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,15 +25,13 @@ from evalkit.config import load_spec
 from evalkit.runner.distributed import threads_per_process
 from evalkit.runner.run import run_benchmark
 from evalkit.store import TMP_PREFIX, sha256_file
+from launcher import THREADS, launch  # tests/runner/launcher.py
 
 PROMPTS = (
     "id,text,category\na,A red cube.,Colors\nb,Two dogs.,Counting\n"
     "c,A sign that reads 'hi'.,Text\nd,A blue ball.,Colors\n"
 )
 NAMES = [f"images/{p}/{i}.png" for p in "abcd" for i in (0, 1)]
-# CPU results depend on the number of threads a reduction is split over (a pixel can
-# differ by 1), so the one-process reference uses what each of the two processes uses.
-THREADS = threads_per_process(2)
 
 DRIVER = """
 import json, sys
@@ -87,23 +83,6 @@ def torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(old)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`accelerate launch` two CPU processes (gloo over loopback)."""
-    cmd = [
-        str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "--main_process_port", str(free_port()), *args,
-    ]
-    full_env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": str(THREADS), **(env or {})}
-    return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=300)
 
 
 def launch_run(spec_path: Path, out: Path, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -42,6 +42,15 @@ class FeatureExtractor(Component, ABC):
     def extract(self, images: Iterable) -> np.ndarray:
         """(N, dim) float32 features of `images`, in order (any iterable, e.g. a lazy decoder)."""
 
+    def preprocess(self, image: np.ndarray):
+        """One decoded image -> what `embed` takes. Runs in the loader's worker processes
+        (resizing, normalising), so override it with the CPU work that parallelises."""
+        return image
+
+    def embed(self, batch: list) -> np.ndarray:
+        """Features of a batch of `preprocess`ed images; override together with preprocess."""
+        return self.extract(batch)
+
     @property
     def key(self) -> str:
         """Feature-cache key: the provenance, hashed (features differ whenever it does)."""

@@ -54,20 +54,33 @@ class ClipExtractor(FeatureExtractor):
         info = {"extractor": "clip", **self.backend.provenance()}
         return info if self.options.normalize else {**info, "clip_features": "raw image embeddings (not normalised)"}
 
-    def extract(self, images) -> np.ndarray:
-        """Embeddings of HxWx3 uint8 arrays or PIL images, in batches."""
+    def preprocess(self, image):
+        """HxWx3 uint8 array (or PIL image) -> the model's input pixels; runs in loader workers."""
         from PIL import Image
 
-        parts = [self._embedded(self.backend.encode_images,
-                                [im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in batch],
-                                self.options.normalize)
-                 for batch in batched(images, self.options.batch_size)]
+        return self.backend.pixels(image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image)))
+
+    def embed(self, batch: list) -> np.ndarray:
+        return self._embedded(self.backend.encode_pixels, batch, self.options.normalize)
+
+    def extract(self, images) -> np.ndarray:
+        """Embeddings of HxWx3 uint8 arrays or PIL images, in batches, in this process."""
+        parts = [self.embed([self.preprocess(im) for im in batch]) for batch in batched(images, self.options.batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     def text_embeddings(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised embeddings of `texts`, in batches."""
-        parts = [self._embedded(self.backend.encode_texts, b) for b in batched(texts, self.options.batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        """L2-normalised embeddings of `texts`, in batches. Where a batch is padded to its
+        longest text, texts are batched by token length, so little of a batch is padding."""
+        order = list(range(len(texts)))
+        if self.backend.pads_to_longest:
+            order.sort(key=lambda i: self.backend.token_count(texts[i]))
+        parts = [self._embedded(self.backend.encode_texts, [texts[i] for i in b])
+                 for b in batched(order, self.options.batch_size)]
+        if not parts:
+            return np.zeros((0, self.dim), np.float32)
+        out = np.empty((len(texts), self.dim), np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
     @staticmethod
     def _embedded(encode, batch, normalize: bool = True) -> np.ndarray:

@@ -18,6 +18,7 @@ end-of-text token (the pooled position); torchmetrics #2883 drops it.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from evalkit import builtin
@@ -68,10 +69,16 @@ class OpenClipBackend:
         encode = getattr(self.tokenizer, "encode", None)
         return len(encode(text)) + 2 if encode else 0
 
-    def encode_images(self, images):
+    pads_to_longest = False  # open_clip's tokenizer always pads to the context length
+
+    def pixels(self, image):
+        """One PIL image -> its [3, H, W] input tensor (the model's own transform)."""
+        return self.preprocess(image)
+
+    def encode_pixels(self, pixels: list):
         import torch
 
-        return self.model.encode_image(torch.stack([self.preprocess(img) for img in images]).to(self.device))
+        return self.model.encode_image(torch.stack(pixels).to(self.device))
 
     def encode_texts(self, texts):
         # open_clip's tokenizer truncates and then writes the end-of-text token last.
@@ -122,9 +129,17 @@ class TransformersClipBackend:
     def token_count(self, text: str) -> int:
         return len(self.tokenizer(text, truncation=False)["input_ids"])
 
-    def encode_images(self, images):
-        pixels = self.processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
-        return _pooled(self.model.get_image_features(pixel_values=pixels))
+    pads_to_longest = True  # a batch of texts is padded to its longest: sort texts by length first
+
+    def pixels(self, image):
+        """One PIL image -> its [3, H, W] input array (the checkpoint's CLIPProcessor)."""
+        return self.processor(images=[image], return_tensors="np")["pixel_values"][0]
+
+    def encode_pixels(self, pixels: list):
+        import numpy as np
+        import torch
+
+        return _pooled(self.model.get_image_features(pixel_values=torch.from_numpy(np.stack(pixels)).to(self.device)))
 
     def encode_texts(self, texts):
         # truncation=True lets the tokenizer cut the content and still append the end token.
@@ -183,7 +198,7 @@ class HPSv2Backend(OpenClipBackend):
         size = size[0] if isinstance(size, (tuple, list)) else size
         mean = getattr(self.model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
         std = getattr(self.model.visual, "image_std", None) or OPENAI_DATASET_STD
-        self.preprocess = lambda image: hpsv2_transform(image, int(size), mean, std)
+        self.preprocess = functools.partial(hpsv2_transform, size=int(size), mean=mean, std=std)
 
     def _weights(self, model: str, pretrained: str | None) -> tuple[str, str | None, str | None]:
         import open_clip

@@ -91,13 +91,18 @@ class Dinov2Extractor(FeatureExtractor):
             info["dinov2_weights"] = RANDOM_WEIGHTS_NOTE
         return info
 
-    def extract(self, images) -> np.ndarray:
+    def preprocess(self, image) -> np.ndarray:
+        """One image -> its 3x224x224 input (runs in the loader's workers)."""
+        return dinov2_input(image, self.options.resize)
+
+    def embed(self, batch: list) -> np.ndarray:
         import torch
 
-        parts = []
-        for batch in batched(images, self.options.batch_size):
-            x = torch.from_numpy(np.stack([dinov2_input(im, self.options.resize) for im in batch]))
-            with torch.inference_mode():
-                out = self.model(pixel_values=x.to(self.options.device))
-            parts.append(out.pooler_output.float().cpu().numpy())
+        with torch.inference_mode():
+            out = self.model(pixel_values=torch.from_numpy(np.stack(batch)).to(self.options.device))
+        return out.pooler_output.float().cpu().numpy()
+
+    def extract(self, images) -> np.ndarray:
+        """Features of images (any iterable), in batches, in this process."""
+        parts = [self.embed([self.preprocess(im) for im in batch]) for batch in batched(images, self.options.batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)

@@ -95,26 +95,18 @@ class InceptionExtractor(FeatureExtractor):
             self._model = FastInception(self.torchscript_layers).to(self.device)
         return self._model
 
-    def _to_input(self, images: list[np.ndarray]):
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 -> 299x299x3 float32 in [0, 255], by the resize mode."""
+        return (resize_clean if self.resize == "clean" else resize_legacy_tf)(np.asarray(image))
+
+    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
         import torch
 
-        resize = resize_clean if self.resize == "clean" else resize_legacy_tf
-        batch = np.stack([resize(np.asarray(img)) for img in images])  # N x 299 x 299 x 3 float32
-        x = torch.from_numpy(batch).permute(0, 3, 1, 2)  # a channels-last view: what the network wants
-        return ((x - 128) / 128).to(self.device)
+        x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2)  # a channels-last view: what the network wants
+        with torch.inference_mode():
+            return self.model(((x - 128) / 128).to(self.device)).float().cpu().numpy()
 
     def extract(self, images: Iterable[np.ndarray]) -> np.ndarray:
-        """Features of `images` (any iterable, e.g. a generator that decodes files).
-
-        (Decoding the next batch in a helper thread was measured: no gain on 2 cores,
-        where the network already keeps both busy.)
-        """
-        import torch
-
-        out = []
-        with torch.inference_mode():
-            for batch in batched(images, self.batch_size):
-                out.append(self.model(self._to_input(batch)).float().cpu().numpy())
-        if not out:
-            return np.zeros((0, self.dim), np.float32)
-        return np.concatenate(out)
+        """Features of `images` (any iterable, e.g. a generator that decodes files), in this process."""
+        out = [self.embed([self.preprocess(img) for img in batch]) for batch in batched(images, self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
