@@ -7,7 +7,7 @@
   `openai`: the same weights and the same preprocessing, bicubic resize of the short side
   to 224 and a centre crop, CLIP's mean/std).
 
-The distance, its CI (fid ± 1.96 · bootstrap std) and the feature cache are FID's
+The distance, its CI (the prompt jackknife of fid_interval) and the feature cache are FID's
 (metrics/fid.py, functional/frechet.py); the extractor, its weights and preprocessing go
 into the provenance, so `compare` refuses FDs of different extractors.
 """
@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from evalkit.metrics.feature_metric import ExtractorChoice
-from evalkit.metrics.fid import FrechetMetric
+from evalkit.metrics.fid import FrechetCIOptions, FrechetMetric
 
 
-class FDOptions(ExtractorChoice):
+class FDOptions(FrechetCIOptions, ExtractorChoice):
+    model_config = ExtractorChoice.model_config  # extractor options are extra fields, checked on load
     extractor: str = "dinov2"
-    bootstrap: int = Field(20, ge=0)  # resamples for the CI (0: none)
-    seed: int = 0
 
 
 class CLIPFIDOptions(FDOptions):

@@ -102,8 +102,9 @@ class FeatureMetric(Metric):
         """The reference the estimates need (its features, unless overridden) and its provenance."""
         return ctx.reference_features(extractor)
 
-    def estimates(self, gen: np.ndarray, ref: Any, name: str, category: bool = False) -> tuple[dict, dict]:
-        """({value key: Estimate}, the settings used, for the provenance)."""
+    def estimates(self, gen: np.ndarray, ref: Any, name: str, samples, category: bool = False) -> tuple[dict, dict]:
+        """({value key: Estimate}, the settings used, for the provenance); `samples` are the
+        rows of `gen` (prompt ids: the CIs' resampling units)."""
         raise NotImplementedError(f"{type(self).__name__} computes its own results")
 
     def advice(self, n: int, n_ref: int | None, dim: int, name: str) -> str | None:
@@ -113,9 +114,9 @@ class FeatureMetric(Metric):
     def compute(self, ctx, name: str) -> MetricResult:
         extractor, gen = self.generated(ctx, name)
         ref, ref_info = self.reference(ctx, extractor)
-        values, settings = self.estimates(gen, ref, name)
+        values, settings = self.estimates(gen, ref, name, ctx.samples)
         categories, sizes = self.by_category(ctx.samples, gen, ref, name)
-        n_ref = len(ref) if isinstance(ref, np.ndarray) else ref_info.get("reference_n")
+        n_ref = len(ref) if isinstance(ref, np.ndarray) else getattr(ref, "n", None) or ref_info.get("reference_n")
         warnings = [w for w in (self.advice(len(gen), n_ref, extractor.dim, name),) if w]
         small = self.advice(min(sizes), n_ref, extractor.dim, f"{name} per category") if sizes else None
         if small:
@@ -136,7 +137,7 @@ class FeatureMetric(Metric):
             if mask.sum() < self.min_images:
                 continue
             sizes.append(int(mask.sum()))
-            for key, estimate in self.estimates(gen[mask], ref, name, category=True)[0].items():
+            for key, estimate in self.estimates(gen[mask], ref, name, samples[mask], category=True)[0].items():
                 out.setdefault(key, {})[cat] = estimate
         return out, sizes
 

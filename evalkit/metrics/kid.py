@@ -9,6 +9,7 @@ from evalkit.errors import UserError
 from evalkit.metrics.feature_metric import FeatureMetric
 from evalkit.metrics.extractors.options import ExtractorOptions
 from evalkit.metrics.functional.kernel import kid_subsets
+from evalkit.metrics.functional.sample_size import kid_sample_size_warning
 from evalkit.results import Estimate
 
 DEFAULT_SUBSET_SIZE = 1000  # torch-fidelity's and clean-fid's default
@@ -30,7 +31,7 @@ class KID(FeatureMetric, higher_is_better=False, needs_reference="features"):
         size = self.options.subset_size or min(DEFAULT_SUBSET_SIZE, n, n_ref)
         return min(size, n) if category else size
 
-    def estimates(self, gen, ref, name: str, category: bool = False) -> tuple[dict, dict]:
+    def estimates(self, gen, ref, name: str, samples, category: bool = False) -> tuple[dict, dict]:
         o = self.options
         size = self.subset_size(len(gen), len(ref), category)
         try:
@@ -46,4 +47,5 @@ class KID(FeatureMetric, higher_is_better=False, needs_reference="features"):
         if size < wanted:
             return (f"{name}: KID subsets of {size} images (fewer than the {wanted} asked for: "
                     f"{n} generated, {n_ref} reference); compare KIDs only at equal subset size")
-        return None
+        advice = kid_sample_size_warning(n, n_ref, size)
+        return f"{name}: {advice}" if advice else None

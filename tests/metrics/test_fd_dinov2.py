@@ -12,7 +12,8 @@ import torch
 from evalkit.builtin.procedural import draw as _draw_procedural
 from evalkit.errors import UserError
 from evalkit.metrics.extractors.dinov2 import IMAGENET_MEAN, IMAGENET_STD, Dinov2Extractor, dinov2_input
-from evalkit.metrics.fid import fid_with_ci
+from evalkit.metrics.fid import fid_estimate
+from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats
 
 
 def images(seed0: int, n: int, size=(80, 96)) -> list[np.ndarray]:
@@ -67,7 +68,7 @@ def dgm_eval_fd(reps1: np.ndarray, reps2: np.ndarray) -> float:
 
 def test_fd_dinov2_equals_dgm_evals_formula(dino):
     gen, ref = dino.extract(images(100, 48)), dino.extract(images(500, 48, (64, 64)))
-    ours = fid_with_ci(gen, ref, bootstrap=0)
+    ours = fid_estimate(gen, GaussianStats.of(ref), CIPlan(replicates=0))  # what fd computes
     assert ours.value == pytest.approx(dgm_eval_fd(ref, gen), rel=1e-6)
     assert ours.n == 48
 

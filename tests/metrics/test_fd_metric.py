@@ -19,7 +19,8 @@ from evalkit.config import parse_spec
 from evalkit.errors import UserError
 from evalkit.metrics.extractors.clip import ClipExtractor
 from evalkit.metrics.extractors.dinov2 import Dinov2Extractor
-from evalkit.metrics.fid import fid_with_ci
+from evalkit.metrics.fid import fid_estimate
+from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats
 from evalkit.reports.compare import compare
 from evalkit.results import Estimate, MetricResult, RunResults
 
@@ -80,7 +81,7 @@ def test_clip_fid_equals_clean_fids_frechet_distance(clip224):
     gen, ref = clip224.extract(images(100, 72)), clip224.extract(images(700, 72, (64, 64)))  # n > 64 dims
     theirs = frechet_distance(np.mean(gen, axis=0), np.cov(gen, rowvar=False), np.mean(ref, axis=0),
                               np.cov(ref, rowvar=False))
-    ours = fid_with_ci(gen, ref, bootstrap=0).value
+    ours = fid_estimate(gen, GaussianStats.of(ref), CIPlan(replicates=0)).value  # what clip_fid computes
     # clean-fid's scipy sqrtm of the non-symmetric product agrees to ~1e-6 of traces that sum to ~18
     assert ours == pytest.approx(theirs, abs=1e-5) and ours > 0.1
 
@@ -110,7 +111,7 @@ def test_option_shapes_fill_the_extractors_defaults():
 
 @pytest.mark.parametrize("options, message", [
     ({"extractor": "dinov3"}, "metrics.fd.extractor: unknown extractor 'dinov3': did you mean 'dinov2'?"),
-    ({"modle": "x"}, "metrics.fd.modle: unknown option; did you mean 'model'? (options: extractor, bootstrap, seed, "
+    ({"modle": "x"}, "metrics.fd.modle: unknown option; did you mean 'model'? (options: extractor, bootstrap, ci_method, seed, "
                      "device, batch_size, workers, model, revision, resize)"),
     ({"model": 3}, "metrics.fd.model: must be text (got 3)"),
     ({"extractor": 3}, "metrics.fd.extractor: must be text (got 3)"),
@@ -167,8 +168,9 @@ def test_fd_per_category_is_the_fd_of_that_categorys_images(scored, capsys):
     ex = Dinov2Extractor.create(model="builtin:tiny-dinov2")  # the extractor the metric used
     cats = ex.extract([np.asarray(_draw_procedural(100 + 3 * p + i, 64)) for p in range(4) for i in range(3)])
     ref = ex.extract([np.asarray(_draw_procedural(i, 64)) for i in range(48)])
-    assert fd["categories"]["fd"]["cats"]["value"] == pytest.approx(fid_with_ci(cats, ref, 0).value, rel=1e-5)
+    assert fd["categories"]["fd"]["cats"]["value"] == pytest.approx(
+        fid_estimate(cats, GaussianStats.of(ref), CIPlan(replicates=0)).value, rel=1e-5)
     assert fd["categories"]["fd"]["cats"]["n"] == 12
     assert fd["provenance"]["extractor"] == "dinov2" and fd["provenance"]["features_key"].startswith("dinov2-")
     assert doc["metrics"]["clip_fid"]["provenance"]["clip_features"].startswith("raw")
-    assert any("fd per category from 12 samples < 32 feature dims" in w for w in doc["warnings"])
+    assert any("fd per category from 12 samples <= 32 feature dims" in w for w in doc["warnings"])
