@@ -18,11 +18,10 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from evalkit import builtin
 from evalkit.errors import UserError
-from evalkit.fingerprint import dir_fingerprint
 from evalkit.metrics.base import Metric
 from evalkit.metrics.clip_score import pair_score_result
+from evalkit.metrics.hub_model import HubModel
 from evalkit.options import Device, Options
 from evalkit.results import MetricResult
 
@@ -63,16 +62,12 @@ class VQAModel:
 
         quiet_hf_logging()
         self.options, o = options, options
-        self.random_weights = builtin.is_builtin(o.model)
-        self._source = str(builtin.resolve(o.model)) if self.random_weights else o.model
-        try:
-            self.processor = AutoProcessor.from_pretrained(self._source, revision=o.revision)
-            self.model = AutoModelForImageTextToText.from_pretrained(
-                self._source, revision=o.revision, dtype=getattr(torch, o.dtype)).to(o.device).eval()
-        except (OSError, ValueError) as err:
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise UserError(f"could not load image-text-to-text model '{o.model}': {first} "
-                            "(offline? pass model: a save_pretrained folder, or builtin:tiny-vqa)") from None
+        self.hub = HubModel(o.model, o.revision, "image-text-to-text model",
+                            "pass model: a save_pretrained folder, or builtin:tiny-vqa")
+        self.random_weights = self.hub.random_weights
+        self.processor = self.hub.load(AutoProcessor.from_pretrained)
+        self.model = self.hub.load(AutoModelForImageTextToText.from_pretrained, dtype=getattr(torch, o.dtype))
+        self.model = self.model.to(o.device).eval()
         if not getattr(self.processor, "chat_template", None):
             raise UserError(f"model '{o.model}' has no chat template in its processor; VQAScore needs one to ask the question")
         self.answer_ids = torch.tensor(self.processor.tokenizer(o.answer_template, add_special_tokens=False)["input_ids"])
@@ -111,20 +106,10 @@ class VQAModel:
         return answer_probabilities(logits, self.answer_ids.to(logits.device))
 
     def provenance(self) -> dict:
-        import os
-
         o = self.options
-        info = {"vqa_model": o.model, "vqa_revision": o.revision, "vqa_question_template": o.question_template,
+        return {**self.hub.provenance("vqa", self.model), "vqa_question_template": o.question_template,
                 "vqa_answer_template": o.answer_template, "vqa_dtype": o.dtype,
                 "score": "geometric-mean probability of the answer tokens (teacher forcing)"}
-        commit = getattr(self.model.config, "_commit_hash", None)
-        if commit:
-            info["vqa_commit"] = commit
-        if os.path.isdir(self._source):
-            info["vqa_dir_sha"] = dir_fingerprint(self._source)
-        if self.random_weights:
-            info["vqa_weights"] = "RANDOM (built-in tiny model): the score is a pipeline check, not a quality measure"
-        return info
 
 
 class VQAScore(Metric, higher_is_better=True, needs_texts=True):

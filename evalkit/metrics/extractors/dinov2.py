@@ -13,23 +13,19 @@ dgm-eval's default network is ViT-L/14 (`facebook/dinov2-large` on the hub).
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import numpy as np
 
-from evalkit import builtin
-from evalkit.errors import UserError
-from evalkit.fingerprint import dir_fingerprint
 from evalkit.metrics.extractors.base import FeatureExtractor, batched
 from evalkit.metrics.extractors.options import ExtractorOptions
 from evalkit.metrics.extractors.resize import resize_clean
+from evalkit.metrics.hub_model import HubModel
 
 SIZE = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 HUB_MODELS = ("facebook/dinov2-small", "facebook/dinov2-base", "facebook/dinov2-large", "facebook/dinov2-giant")
-RANDOM_WEIGHTS_NOTE = "RANDOM (built-in tiny model): features check the pipeline, not image quality"
 
 
 class Dinov2Options(ExtractorOptions):
@@ -64,14 +60,10 @@ class Dinov2Extractor(FeatureExtractor):
 
         quiet_hf_logging()
         o = self.options
-        self.random_weights = builtin.is_builtin(o.model)
-        self._source = str(builtin.resolve(o.model)) if self.random_weights else o.model
-        try:
-            self.model = Dinov2Model.from_pretrained(self._source, revision=o.revision).to(o.device).eval()
-        except (OSError, ValueError) as err:
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise UserError(f"could not load DINOv2 model '{o.model}': {first} (offline? pass model: a local folder "
-                            "made by save_pretrained, or builtin:tiny-dinov2)") from None
+        self.hub = HubModel(o.model, o.revision, "DINOv2 model",
+                            "pass model: a local folder made by save_pretrained, or builtin:tiny-dinov2")
+        self.random_weights = self.hub.random_weights
+        self.model = self.hub.load(Dinov2Model.from_pretrained).to(o.device).eval()
         self._dim = int(self.model.config.hidden_size)
 
     @property
@@ -79,17 +71,9 @@ class Dinov2Extractor(FeatureExtractor):
         return self._dim
 
     def provenance(self) -> dict:
-        o = self.options
-        info = {"extractor": "dinov2", "dinov2_model": o.model, "dinov2_revision": o.revision,
-                "preprocess": f"{o.resize} resize to {SIZE}x{SIZE}, ImageNet mean/std; CLS token after the final norm"}
-        commit = getattr(self.model.config, "_commit_hash", None)
-        if commit:
-            info["dinov2_commit"] = commit
-        if os.path.isdir(self._source):
-            info["dinov2_dir_sha"] = dir_fingerprint(self._source)
-        if self.random_weights:
-            info["dinov2_weights"] = RANDOM_WEIGHTS_NOTE
-        return info
+        return {"extractor": "dinov2", **self.hub.provenance("dinov2", self.model),
+                "preprocess": f"{self.options.resize} resize to {SIZE}x{SIZE}, ImageNet mean/std; CLS token after the "
+                              "final norm"}
 
     def preprocess(self, image) -> np.ndarray:
         """One image -> its 3x224x224 input (runs in the loader's workers)."""
