@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evalkit.errors import UserError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -56,17 +55,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    path = Path(args.path)
-    if (path / "sweep.yaml").is_file():
-        from evalkit.reports.sweep_report import render_sweep_report
+    from evalkit.reports.dispatch import render_report
 
-        print(f"report: {render_sweep_report(path)}")
-    elif (path / "spec.yaml").is_file():
-        from evalkit.reports.run_report import render_run_report
-
-        print(f"report: {render_run_report(path)[0]}")
-    else:
-        raise UserError(f"{path} is neither a run directory (spec.yaml, metrics.json) nor a sweep directory (sweep.yaml)")
+    print(f"report: {render_report(args.path)}")
     return 0
 
 

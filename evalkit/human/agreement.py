@@ -6,7 +6,11 @@ alpha = 1 - D_o / D_e from the coincidence matrix (Krippendorff 2011, "Computing
 Krippendorff's Alpha-Reliability"): units with fewer than two values are not pairable and
 are skipped; metric "nominal" (any difference counts 1) or "ordinal" (differences weighted
 by how many values lie between them, the right choice for A < indifferent < B) or
-"interval" ((c - k)^2)."""
+"interval" ((c - k)^2).
+
+Perfect agreement on a single value (every rater gave the same answer everywhere) makes
+D_o = D_e = 0, which Krippendorff leaves undefined; there is no disagreement at all, so we
+report alpha = 1 (and nan only when no unit has two values: nothing to measure)."""
 
 from __future__ import annotations
 
@@ -29,8 +33,8 @@ def _delta(metric: str, values: np.ndarray, n_c: np.ndarray) -> np.ndarray:
 
 
 def krippendorff_alpha(data: np.ndarray, metric: str = "nominal") -> float:
-    """alpha for a coders x units array of numeric values, NaN where a coder gave none.
-    NaN when no unit has two values or every value is the same (agreement undefined)."""
+    """alpha for a coders x units array of numeric values, NaN where a coder gave none. 1 when
+    the pairable values all agree (even on one value only); NaN when no unit has two values."""
     data = np.asarray(data, dtype=float)
     values = np.unique(data[~np.isnan(data)])
     if len(values) == 0:
@@ -52,6 +56,6 @@ def krippendorff_alpha(data: np.ndarray, metric: str = "nominal") -> float:
     delta = _delta(metric, values, n_c)
     observed = (coincidence * delta).sum()
     expected = (np.outer(n_c, n_c) * delta).sum() / (n - 1)
-    if expected == 0:
-        return float("nan")
+    if observed == 0:  # no disagreement, with or without variation between units
+        return 1.0
     return float(1.0 - observed / expected)

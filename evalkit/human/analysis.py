@@ -2,25 +2,25 @@
 plain dicts. Preference rates with Wilson 95% CIs, overall and per category, for every pair
 of models; a Davidson Bradley–Terry ranking with task-bootstrap CIs for 3+ models;
 Krippendorff's alpha per question; each rater's accuracy on the control tasks, optionally
-dropping raters below a threshold before everything else is computed."""
+dropping raters below a threshold before everything else is computed; and the rater checks
+of bias.py (side bias, side balance, speed). Practice votes are never analysed."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from evalkit.human.agreement import krippendorff_alpha
+from evalkit.human.bias import side_balance, side_choices, speed
 from evalkit.human.bradley_terry import bootstrap_davidson, counts, fit_davidson
 from evalkit.human.stats import wilson
 from evalkit.human.votes import QUESTIONS
 
-ORDINAL = {"A": 0.0, "tie": 1.0, "B": 2.0}  # "indifferent" lies between the two preferences
-
-
 def control_accuracy(votes) -> list[dict]:
     """Per rater: control tasks answered, how many right, accuracy with a Wilson CI."""
-    controls = votes[votes["is_control"]]
+    controls = votes[votes["kind"] == "control"]
     out = []
     for rater in sorted(votes["rater_id"].unique()):
         mine = controls[controls["rater_id"] == rater]
@@ -53,7 +53,7 @@ def _rate_row(question: str, a: str, b: str, category: str, winners) -> dict:
 
 def preference_rates(votes, models: list[str], question: str) -> list[dict]:
     """For each pair (A = the model named first): share of votes for A, indifferent, B."""
-    regular = votes[~votes["is_control"]]
+    regular = votes[votes["kind"] == "regular"]
     rows = []
     for a, b in itertools.combinations(models, 2):
         pair = regular[((regular["left_run"] == a) & (regular["right_run"] == b))
@@ -66,7 +66,7 @@ def preference_rates(votes, models: list[str], question: str) -> list[dict]:
 
 
 def _comparisons(votes, models: list[str], question: str):
-    regular = votes[~votes["is_control"]]
+    regular = votes[votes["kind"] == "regular"]
     pos = {m: n for n, m in enumerate(models)}
     i = regular["left_run"].map(pos).to_numpy(int)
     j = regular["right_run"].map(pos).to_numpy(int)
@@ -92,36 +92,57 @@ def bradley_terry(votes, models: list[str], question: str, resamples: int = 200,
 
 
 def agreement(votes, question: str) -> dict:
-    """Krippendorff's alpha over regular tasks (units) and raters (coders), on-screen answers."""
-    regular = votes[~votes["is_control"]]
+    """Krippendorff's alpha over regular tasks (units) and raters (coders), on the de-randomised
+    answers (A < indifferent < B with A the model named first), since each rater saw their
+    own side order."""
+    regular = votes[votes["kind"] == "regular"]
     if regular.empty:
         return {"question": question, "units": 0, "ordinal": float("nan"), "nominal": float("nan")}
-    scored = regular.assign(value=regular[question].map(ORDINAL).astype(float))
+    won = regular[f"{question}_winner"]
+    scored = regular.assign(value=np.where(won == regular["run_a"], 0.0, np.where(won == "tie", 1.0, 2.0)))
     data = scored.pivot_table(index="rater_id", columns="task_id", values="value", aggfunc="first").to_numpy(float)
     units = int((np.sum(~np.isnan(data), axis=0) >= 2).sum())
     return {"question": question, "units": units, "ordinal": krippendorff_alpha(data, "ordinal"),
             "nominal": krippendorff_alpha(data, "nominal")}
 
 
-def analyze_votes(votes, models: list[str], min_control_accuracy: float | None = None, resamples: int = 200,
-                  seed: int = 0) -> dict:
-    """Everything `evalkit human analyze` reports, as plain data."""
+@dataclass(frozen=True)
+class AnalysisOptions:
+    min_control_accuracy: float | None = None  # drop raters below this control accuracy
+    resamples: int = 200                       # task-bootstrap resamples for Bradley-Terry CIs
+    seed: int = 0                              # of the bootstrap
+    min_seconds: float = 3.0                   # flag raters whose median time per task is below this
+
+
+def _note(votes, regular) -> str | None:
+    if votes.empty:
+        return ("no votes yet: nothing to analyse. Share the rating link (`evalkit human serve`) and run "
+                "`evalkit human analyze` again once raters have voted.")
+    if regular.empty:
+        return "no votes on regular tasks yet (only control or practice answers): no preferences to report."
+    return None
+
+
+def analyze_votes(votes, models: list[str], options: AnalysisOptions | None = None) -> dict:
+    """Everything `evalkit human analyze` reports, as plain data. An empty study gives the same
+    keys with empty tables and a `note` saying why."""
+    o = options or AnalysisOptions()
+    votes = votes[votes["kind"] != "practice"]
     accuracy = control_accuracy(votes)
     for row in accuracy:
-        row["kept"] = not (min_control_accuracy is not None and row["controls"]
-                           and row["accuracy"] < min_control_accuracy)
-    kept, dropped = drop_unreliable(votes, accuracy, min_control_accuracy)
-    regular = kept[~kept["is_control"]]
+        row["kept"] = not (o.min_control_accuracy is not None and row["controls"]
+                           and row["accuracy"] < o.min_control_accuracy)
+    kept, dropped = drop_unreliable(votes, accuracy, o.min_control_accuracy)
+    regular = kept[kept["kind"] == "regular"]
     return {
-        "models": list(models),
-        "votes": int(len(votes)),
-        "regular_votes_used": int(len(regular)),
-        "raters": int(votes["rater_id"].nunique()),
-        "min_control_accuracy": min_control_accuracy,
-        "raters_dropped": dropped,
-        "control_accuracy": accuracy,
-        "preferences": [row for q in QUESTIONS for row in preference_rates(kept, models, q)],
-        "bradley_terry": ([bradley_terry(kept, models, q, resamples, seed) for q in QUESTIONS]
-                          if len(models) >= 3 else []),
+        "models": list(models), "votes": int(len(votes)), "regular_votes_used": int(len(regular)),
+        "raters": int(votes["rater_id"].nunique()), "note": _note(votes, regular),
+        "min_control_accuracy": o.min_control_accuracy, "raters_dropped": dropped, "control_accuracy": accuracy,
+        "preferences": [row for q in QUESTIONS for row in preference_rates(kept, models, q)] if len(regular) else [],
+        "bradley_terry": ([bradley_terry(kept, models, q, o.resamples, o.seed) for q in QUESTIONS]
+                          if len(models) >= 3 and len(regular) else []),
         "agreement": [agreement(kept, q) for q in QUESTIONS],
+        "side_bias": [side_choices(kept, q) for q in QUESTIONS],
+        "side_balance": side_balance(kept),
+        "speed": {"min_seconds": o.min_seconds, "raters": speed(kept, o.min_seconds)},
     }

@@ -1,7 +1,8 @@
 """Control tasks: pairs with a known right answer, interleaved in every rater's queue to
 measure how carefully they rate (docs/human.md, "Control tasks").
 
-Two kinds, alternating, both built from one run's images for one prompt:
+Two kinds, alternating, both built from one run's images for one prompt (set a holds the
+right answer; the side it is shown on is drawn per rater, as for every task):
 - quality: one side shows the images, the other a degraded copy (8x downscaled, blown up
   again with nearest-neighbour, then blurred), written under the study's controls folder;
   the known answer is the intact side for "higher quality".
@@ -54,27 +55,25 @@ def _other_prompt(run: RunImages, prompt_id: str, rng: random.Random) -> str | N
 
 
 def build_control_tasks(runs: list[RunImages], count: int, images_per_side: int, controls_dir: Path,
-                        rng: random.Random) -> list[TaskSpec]:
-    """`count` control tasks over distinct (run, prompt) pairs where possible, kinds alternating."""
+                        rng: random.Random, kind: str = "control") -> list[TaskSpec]:
+    """`count` control tasks over distinct (run, prompt) pairs where possible, kinds alternating
+    (a practice task is the first kind: degraded images). The intact or matching images are
+    set a; which side they are shown on is drawn per rater when shown, like any task's."""
     pool = [(run, pid) for run in runs for pid in sorted(run.prompts)]
     rng.shuffle(pool)
     tasks = []
     for i in range(count):
         run, pid = pool[i % len(pool)]
         prompt = run.prompts[pid]
-        good = prompt.images[:images_per_side]
         other = _other_prompt(run, pid, rng) if i % 2 == 1 else None
+        n = min(images_per_side, len(prompt.images), len(run.prompts[other].images) if other else images_per_side)
+        good = prompt.images[:n]
         if other is not None:
-            kind, question = f"other-prompt:{other}", "alignment"
-            bad = run.prompts[other].images[:images_per_side]
+            what, question = f"other-prompt:{other}", "alignment"
+            bad = run.prompts[other].images[:n]
         else:
-            kind, question = "degraded", "quality"
-            bad = tuple(degrade(src, controls_dir / f"c{i:04d}" / f"{j}.png") for j, src in enumerate(good))
-        good_left = rng.random() < 0.5
-        left, right = (good, bad) if good_left else (bad, good)
-        tasks.append(TaskSpec(
-            prompt_id=pid, caption=prompt.caption, category=prompt.category,
-            left_run=run.run_id, right_run=run.run_id, left_images=tuple(left), right_images=tuple(right),
-            is_control=True, control_answer={"question": question, "answer": "A" if good_left else "B", "kind": kind},
-        ))
+            what, question = "degraded", "quality"
+            bad = tuple(degrade(src, controls_dir / f"{kind[0]}{i:04d}" / f"{j}.png") for j, src in enumerate(good))
+        tasks.append(TaskSpec(pid, prompt.caption, prompt.category, run.run_id, run.run_id, tuple(good), tuple(bad),
+                              kind=kind, control_answer={"question": question, "kind": what}))
     return tasks

@@ -1,43 +1,46 @@
-"""All votes of a study as one table (joined with their tasks), for analysis and export."""
+"""All votes of a study as one table (joined with their tasks and the side order each rater
+saw), for analysis and export."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from evalkit.errors import UserError
 from evalkit.human.db import Study
+from evalkit.human.store import Store
 
 VOTE_COLUMNS = [
-    "study", "vote_id", "task_id", "rater_id", "prompt_id", "caption", "category", "is_control", "left_run",
-    "right_run", "quality", "alignment", "quality_winner", "alignment_winner", "control_question", "control_answer",
-    "control_correct", "seconds", "created_at", "submission_token",
+    "study", "vote_id", "task_id", "rater_id", "kind", "prompt_id", "caption", "category", "is_control", "run_a",
+    "run_b", "a_left", "left_run", "right_run", "quality", "alignment", "quality_winner", "alignment_winner",
+    "control_question", "control_answer", "control_correct", "seconds", "created_at",
 ]
+_DTYPES = {"vote_id": "int64", "task_id": "int64", "is_control": "bool", "a_left": "bool", "seconds": "float64",
+           "control_correct": "Int64"}
 
 _QUERY = """
-SELECT v.id AS vote_id, v.task_id, v.rater_id, t.prompt_id, t.caption, t.category, t.is_control, t.left_run,
-       t.right_run, v.quality, v.alignment, v.quality_winner, v.alignment_winner, t.control_answer,
-       v.control_correct, v.seconds, v.created_at, v.submission_token
-FROM votes v JOIN tasks t ON t.id = v.task_id
-WHERE t.study_id = ? ORDER BY v.id
+SELECT v.id AS vote_id, v.task_id, v.rater_id, t.kind, t.prompt_id, t.caption, t.category, t.run_a, t.run_b,
+       a.a_left, v.quality, v.alignment, v.quality_winner, v.alignment_winner, t.control_answer,
+       v.control_correct, v.seconds, v.created_at
+FROM votes v JOIN tasks t ON t.id = v.task_id JOIN assignments a ON a.id = v.assignment_id
+WHERE t.study_id = :s ORDER BY v.id
 """
 
 
-def votes_frame(conn: sqlite3.Connection, study: Study):
-    """One row per vote: on-screen answers (A = left), de-randomised winners, control facts."""
+def votes_frame(store: Store, study: Study):
+    """One row per vote: on-screen answers (A = left), the side order seen (`a_left`: run_a was
+    set A), de-randomised winners, control facts (`control_answer`: the right on-screen set)."""
     import pandas as pd
 
-    rows = [dict(r) for r in conn.execute(_QUERY, (study.id,))]
+    rows = store.query(_QUERY, {"s": study.id})
     for row in rows:
-        answer = json.loads(row.pop("control_answer")) if row["control_answer"] else {}
-        row["control_question"] = answer.get("question")
-        row["control_answer"] = answer.get("answer")
-        row["study"] = study.name
-        row["is_control"] = bool(row["is_control"])
-    frame = pd.DataFrame(rows, columns=VOTE_COLUMNS)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
-    frame["control_correct"] = frame["control_correct"].astype("Int64")
+        control = json.loads(row["control_answer"]) if row["control_answer"] else {}
+        a_left = bool(row["a_left"])
+        row.update(study=study.name, a_left=a_left, is_control=row["kind"] == "control",
+                   left_run=row["run_a"] if a_left else row["run_b"], right_run=row["run_b"] if a_left else row["run_a"],
+                   control_question=control.get("question"), control_answer=("A" if a_left else "B") if control else None)
+    frame = pd.DataFrame(rows, columns=VOTE_COLUMNS).astype(_DTYPES)
+    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("float64"), unit="s", utc=True)
     return frame
 
 

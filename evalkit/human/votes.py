@@ -1,15 +1,16 @@
-"""Storing a vote, exactly once. The insert is `ON CONFLICT DO NOTHING` against
-UNIQUE(task_id, rater_id) and the unique submission token, so a double click, a resent form
-or a second tab stores nothing new; the first answer stands."""
+"""Storing a vote, exactly once. A vote names the assignment it answers by the page's opaque
+token; the insert is `ON CONFLICT DO NOTHING` against UNIQUE(assignment_id) and
+UNIQUE(task_id, rater_id), so a double click, a resent form or a second tab stores nothing
+new: the first answer stands. Winners are de-randomised with the side order that rater saw."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from evalkit.errors import UserError
-from evalkit.human.db import Task, get_task, write_transaction
+from evalkit.human.db import Assignment, Study, get_assignment
+from evalkit.human.store import Store
 
 ANSWERS = ("A", "tie", "B")  # "I prefer set A" / "I am indifferent" / "I prefer set B"
 QUESTIONS = ("quality", "alignment")
@@ -19,48 +20,46 @@ QUESTIONS = ("quality", "alignment")
 class SubmitResult:
     stored: bool  # False: this rater had already voted on the task; nothing changed
     vote_id: int
+    assignment: Assignment
 
 
-def winner(task: Task, answer: str) -> str:
+def winner(assignment: Assignment, answer: str) -> str:
     """De-randomise an on-screen answer: the winning run id, or 'tie'."""
-    return {"A": task.left_run, "B": task.right_run, "tie": "tie"}[answer]
+    return {"A": assignment.left_run, "B": assignment.right_run, "tie": "tie"}[answer]
 
 
-def control_correct(task: Task, quality: str, alignment: str) -> int | None:
-    if not task.is_control or not task.control_answer:
+def control_correct(assignment: Assignment, quality: str, alignment: str) -> int | None:
+    """1/0 on control and practice tasks (only the question the control is built for counts)."""
+    answer = assignment.task.control_answer
+    if answer is None:
         return None
-    given = {"quality": quality, "alignment": alignment}[task.control_answer["question"]]
-    return int(given == task.control_answer["answer"])
+    given = {"quality": quality, "alignment": alignment}[answer["question"]]
+    return int(given == assignment.right_answer)
 
 
-def submit_vote(conn: sqlite3.Connection, task_id: int, rater_id: str, quality: str, alignment: str,
-                token: str, now: float | None = None) -> SubmitResult:
-    """Record a rater's answers to a task in their queue; idempotent."""
+def submit_vote(store: Store, study: Study, token: str, quality: str, alignment: str, rater_id: str | None = None,
+                now: float | None = None) -> SubmitResult:
+    """Record the answers to the view `token` names (checked to be rater_id's, when given); idempotent."""
     for question, answer in (("quality", quality), ("alignment", alignment)):
         if answer not in ANSWERS:
             raise UserError(f"{question} answer must be one of {', '.join(ANSWERS)}, got {answer!r}")
-    if not token or len(token) > 128:
-        raise UserError("a vote needs a submission token of 1-128 characters")
-    now = time.time() if now is None else now
-    task = get_task(conn, task_id)
-    known = conn.execute("SELECT id FROM votes WHERE task_id = ? AND rater_id = ?", (task_id, rater_id)).fetchone()
+    a = get_assignment(store, study, token)
+    if a is None or (rater_id is not None and a.rater_id != rater_id):
+        raise UserError("this task is not in your queue; reload the page to get your current task")
+    key = {"t": a.task.id, "r": a.rater_id}
+    known = store.scalar("SELECT id FROM votes WHERE task_id = :t AND rater_id = :r", key)
     if known is not None:  # a repeat: answered without taking the write lock
-        return SubmitResult(False, known[0])
-    with write_transaction(conn):
-        shown = conn.execute("SELECT assigned_at FROM assignments WHERE task_id = ? AND rater_id = ?",
-                             (task_id, rater_id)).fetchone()
-        if shown is None:
-            raise UserError(f"task {task_id} is not in rater {rater_id!r}'s queue; a rater can only vote on tasks shown to them")
-        regular = not task.is_control
-        cur = conn.execute(
-            "INSERT INTO votes(task_id, rater_id, quality, alignment, quality_winner, alignment_winner, control_correct, "
-            "submission_token, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (task_id, rater_id, quality, alignment, winner(task, quality) if regular else None,
-             winner(task, alignment) if regular else None, control_correct(task, quality, alignment), token,
-             max(0.0, now - shown[0]), now))
-        if cur.rowcount == 1:
-            return SubmitResult(True, cur.lastrowid)
-        row = conn.execute("SELECT id FROM votes WHERE task_id = ? AND rater_id = ?", (task_id, rater_id)).fetchone()
-        if row is None:  # the token belongs to another vote: a client bug, never a user's doing
-            raise RuntimeError(f"submission token {token!r} was already used for a different vote")
-        return SubmitResult(False, row[0])
+        return SubmitResult(False, known, a)
+    now = time.time() if now is None else now
+    regular = a.task.kind == "regular"
+    with store.transaction():
+        vote_id = store.scalar(
+            "INSERT INTO votes(assignment_id, task_id, rater_id, quality, alignment, quality_winner, alignment_winner, "
+            "control_correct, seconds, created_at) VALUES (:a, :t, :r, :q, :al, :qw, :aw, :cc, :sec, :now) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            {**key, "a": a.id, "q": quality, "al": alignment, "qw": winner(a, quality) if regular else None,
+             "aw": winner(a, alignment) if regular else None, "cc": control_correct(a, quality, alignment),
+             "sec": max(0.0, now - a.assigned_at), "now": now})
+    if vote_id is not None:
+        return SubmitResult(True, vote_id, a)
+    return SubmitResult(False, store.scalar("SELECT id FROM votes WHERE task_id = :t AND rater_id = :r", key), a)

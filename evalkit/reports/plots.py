@@ -10,7 +10,7 @@ import numpy as np
 from evalkit.results import Estimate
 
 
-def _figure(width: float = 7, height: float = 4.2):
+def figure(width: float = 7, height: float = 4.2):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,7 +19,7 @@ def _figure(width: float = 7, height: float = 4.2):
     return plt.subplots(figsize=(width, height), dpi=110)
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -40,7 +40,7 @@ def error_bars(estimates: list[Estimate]) -> np.ndarray | None:
 
 def fid_vs_clip(lines: dict[str, list[tuple[float, Estimate, Estimate]]], x_name: str, legend: str) -> bytes:
     """Imagen Fig. 4: FID against CLIP score, one line per label, points (x value, clip, fid) along x (guidance)."""
-    fig, ax = _figure()
+    fig, ax = figure()
     for label, points in lines.items():
         points = sorted(points, key=lambda p: p[0])
         clip, fid = [p[1] for p in points], [p[2] for p in points]
@@ -54,13 +54,13 @@ def fid_vs_clip(lines: dict[str, list[tuple[float, Estimate, Estimate]]], x_name
     ax.set_title(f"FID vs CLIP score over {x_name} (labels)")
     ax.grid(alpha=0.3)
     ax.legend(title=legend or None, fontsize=8)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def category_bars(series: dict[str, dict[str, Estimate]], what: str) -> bytes:
     """`what` per category with 95% CIs; `series` maps a run label to {category: Estimate}."""
     categories = sorted({c for values in series.values() for c in values})
-    fig, ax = _figure(max(7, 0.6 * len(categories) * max(1, len(series)) ** 0.5), 4.2)
+    fig, ax = figure(max(7, 0.6 * len(categories) * max(1, len(series)) ** 0.5), 4.2)
     width = 0.8 / max(1, len(series))
     x = np.arange(len(categories))
     missing = Estimate(float("nan"), float("nan"), float("nan"))
@@ -74,4 +74,4 @@ def category_bars(series: dict[str, dict[str, Estimate]], what: str) -> bytes:
     if len(series) > 1:
         ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    return png_bytes(fig)

@@ -51,7 +51,7 @@ class RunReport:
     provenance: dict
     grid: list
     spec_yaml: str
-    human: str = ""
+    human: tuple = ()  # evalkit.human.report.HumanSection of each study attached to the run
     thumb: int = THUMBNAIL
 
 
@@ -104,6 +104,7 @@ def image_grid(run_dir: Path, samples, per_category: int) -> list[tuple[str, lis
 def render_run_report(run_dir: str | Path) -> tuple[Path, Path]:
     import pandas as pd
 
+    from evalkit.human.report import human_sections
     from evalkit.runner.run_dir import load_results
 
     run_dir = Path(run_dir)
@@ -116,5 +117,6 @@ def render_run_report(run_dir: str | Path) -> tuple[Path, Path]:
         matrix=category_matrix(results),
         provenance={name: dict(m.provenance) for name, m in results.metrics.items()},
         grid=image_grid(run_dir, pd.read_parquet(run_dir / "samples.parquet"), per_category), spec_yaml=spec_yaml,
+        human=human_sections(run_dir),
     )
     return write_report(run_dir, "run", report)

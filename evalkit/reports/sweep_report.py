@@ -47,6 +47,7 @@ class SweepReport:
     prov_fields: tuple[str, ...]
     versions: list[dict]
     plot_files: list[tuple[str, str]]  # (title, file) for report.md
+    human: tuple = ()  # evalkit.human.report.HumanSection of each study attached to the sweep
     paired: dict | None = None  # paired differences vs the first run (paired_table)
 
 
@@ -182,6 +183,8 @@ def _runs(sweep_dir: Path) -> tuple[dict, list[SweepRun], dict]:
 
 
 def render_sweep_report(sweep_dir: str | Path) -> Path:
+    from evalkit.human.report import human_sections
+
     sweep_dir = Path(sweep_dir)
     info, runs, settings = _runs(sweep_dir)
     axes = list(info["sweep"]["axes"])
@@ -201,6 +204,6 @@ def render_sweep_report(sweep_dir: str | Path) -> Path:
         provenance=[[label, name, *(m.provenance.get(f, "") for f in PROVENANCE_FIELDS)]
                     for label, r in done.items() for name, m in r.metrics.items()],
         prov_fields=PROVENANCE_FIELDS, versions=_versions(sweep_dir, runs), plot_files=files,
-        paired=paired_table(sweep_dir, runs),
+        human=human_sections(sweep_dir), paired=paired_table(sweep_dir, runs),
     )
     return write_report(sweep_dir, "sweep", report)[0]

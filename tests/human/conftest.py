@@ -1,12 +1,16 @@
 """Tiny fake run directories (a few PNGs, samples.parquet, spec.yaml) and studies built on
-them: the human-study code never needs the diffusion pipeline."""
+them: the human-study code never needs the diffusion pipeline. Storage tests run on both
+backends: SQLite files and databases on a private PostgreSQL cluster (tests/human/pg.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+from .pg import Cluster, find_bindir
 
 PROMPTS = [
     ("drawbench-000", "A red colored car.", "Colors"),
@@ -53,11 +57,48 @@ def runs(tmp_path) -> list[Path]:
             make_run(tmp_path / "runs", "model-c", prompts=PROMPTS[:-1])]
 
 
+def need(ok: bool, why: str) -> None:
+    """A missing system dependency: skip here, fail under CI (where .ci/run installs it)."""
+    if not ok:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(why)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for the whole session (Debian's `postgresql` package)."""
+    bindir = find_bindir()
+    need(bindir is not None, "no PostgreSQL server (initdb, pg_ctl): apt-get install -y postgresql")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        need(False, "the psycopg package is not installed: pip install 'psycopg[binary,pool]'")
+    cluster = Cluster(bindir).start()
+    yield cluster
+    from evalkit.human.store_postgres import close_pools
+
+    close_pools()  # before the server goes: idle pools would keep reconnecting
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request, tmp_path, monkeypatch):
+    """An empty study database location: a SQLite file path, or a fresh PostgreSQL database URL
+    (run from tmp_path, where such a study keeps its control images: ./studies/controls)."""
+    monkeypatch.chdir(tmp_path)
+    if request.param == "sqlite":
+        yield str(tmp_path / "study.sqlite")
+        return
+    url = request.getfixturevalue("pg_cluster").new_database()
+    yield url
+    from evalkit.human.store_postgres import close_pools
+
+    close_pools(url)  # one pool per test database: do not keep them all open
+
+
 @pytest.fixture
-def study_db(tmp_path, runs) -> Path:
+def study_db(target, runs) -> str:
     """A two-model study: 6 paired tasks, 3 ratings each, controls at rate 0.25."""
     from evalkit.human.study import create_study
 
-    path = tmp_path / "study.sqlite"
-    create_study(path, runs[:2], "ab", ratings_per_task=3, control_rate=0.25, seed=1)
-    return path
+    create_study(target, runs[:2], "ab", ratings_per_task=3, control_rate=0.25)
+    return target

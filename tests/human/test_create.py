@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 
 import pytest
@@ -36,22 +35,27 @@ def test_not_a_run_and_duplicate_runs_are_user_errors(tmp_path, runs):
         load_runs([runs[0]])
 
 
-def test_pairs_cover_shared_prompts_with_random_recorded_sides(runs):
+def test_pairs_cover_shared_prompts_in_runs_order(runs):
     loaded = load_runs(runs)
-    tasks = build_pair_tasks(loaded, images_per_side=1, rng=random.Random(0))
-    pairs = Counter(frozenset((t.left_run, t.right_run)) for t in tasks)
-    # a-b share 6 prompts; model-c lacks one, so a-c and b-c share 5
-    assert pairs == {frozenset({"model-a", "model-b"}): 6, frozenset({"model-a", "model-c"}): 5,
-                     frozenset({"model-b", "model-c"}): 5}
-    assert {t.left_run for t in tasks} == {"model-a", "model-b", "model-c"}  # sides really vary
-    for t in tasks:
-        assert len(t.left_images) == len(t.right_images) == 1
-        assert f"/{t.left_run}/" in t.left_images[0] and f"/{t.right_run}/" in t.right_images[0]
+    tasks = build_pair_tasks(loaded, images_per_side=1)
+    pairs = Counter((t.run_a, t.run_b) for t in tasks)
+    # a-b share 6 prompts; model-c lacks one, so a-c and b-c share 5; run_a is the one named first
+    assert pairs == {("model-a", "model-b"): 6, ("model-a", "model-c"): 5, ("model-b", "model-c"): 5}
+    for t in tasks:  # sides are not chosen here: they are drawn per rater when shown
+        assert len(t.images_a) == len(t.images_b) == 1
+        assert f"/{t.run_a}/" in t.images_a[0] and f"/{t.run_b}/" in t.images_b[0]
+
+
+def test_both_sets_get_the_same_number_of_images(tmp_path):
+    short = make_run(tmp_path, "model-a", images=3)
+    long = make_run(tmp_path, "model-b", images=5)
+    tasks = build_pair_tasks(load_runs([short, long]), images_per_side=8)
+    assert {(len(t.images_a), len(t.images_b)) for t in tasks} == {(3, 3)}  # a count must not tell the sides apart
 
 
 def test_images_per_side_is_capped_at_eight(runs):
     with pytest.raises(UserError, match="1..8"):
-        build_pair_tasks(load_runs(runs), images_per_side=9, rng=random.Random(0))
+        build_pair_tasks(load_runs(runs), images_per_side=9)
 
 
 def test_no_shared_prompts_is_a_user_error(tmp_path, runs):
@@ -61,24 +65,23 @@ def test_no_shared_prompts_is_a_user_error(tmp_path, runs):
     assert not (tmp_path / "s.sqlite").exists()  # nothing half made
 
 
-def test_create_study_stores_tasks_and_controls(tmp_path, runs):
-    path = tmp_path / "s.sqlite"
-    study = create_study(path, runs, "abc", ratings_per_task=2, control_rate=0.2, images_per_side=2, seed=3)
-    assert study.runs == ("model-a", "model-b", "model-c")
-    conn = db.connect(path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_create_study_stores_tasks_and_controls(target, runs):
+    study = create_study(target, runs, "abc", ratings_per_task=2, control_rate=0.2, images_per_side=2, practice=True)
+    assert study.runs == ("model-a", "model-b", "model-c") and len(study.secret) == 64
+    conn = db.connect(target)
     tasks = db.get_tasks(conn, study)
-    regular = [t for t in tasks if not t.is_control]
-    controls = [t for t in tasks if t.is_control]
+    regular = [t for t in tasks if t.kind == "regular"]
+    controls = [t for t in tasks if t.kind == "control"]
     assert len(regular) == 16 and len(controls) == control_count(16, 0.2) == 4
+    assert [t.control_answer["question"] for t in tasks if t.kind == "practice"] == ["quality"]
     for c in controls:
-        assert c.left_run == c.right_run  # one model on both sides
+        assert c.run_a == c.run_b  # one model on both sides
         answer = c.control_answer
-        good, bad = (c.left_images, c.right_images) if answer["answer"] == "A" else (c.right_images, c.left_images)
+        good, bad = c.images_a, c.images_b  # set a holds the right answer
         if answer["question"] == "quality":
             assert answer["kind"] == "degraded"
             for g, b in zip(good, bad):
-                assert b.startswith(str(controls_dir(path, "abc")))
+                assert b.startswith(str(controls_dir(target, "abc")))
                 assert Image.open(b).size == Image.open(g).size
         else:
             other = answer["kind"].split(":", 1)[1]
@@ -86,18 +89,29 @@ def test_create_study_stores_tasks_and_controls(tmp_path, runs):
             assert all(f"/{c.prompt_id}/" in g for g in good)
     assert {c.control_answer["question"] for c in controls} == {"quality", "alignment"}
     with pytest.raises(UserError, match="already exists"):
-        create_study(path, runs, "abc")
+        create_study(target, runs, "abc")
     # a second study can live in the same database; then the name must be given
-    create_study(path, runs[:2], "ab")
+    other = create_study(target, runs[:2], "ab")
+    assert other.secret != study.secret
     with pytest.raises(UserError, match="pick one with --study"):
         db.get_study(conn, None)
     assert db.get_study(conn, "ab").runs == ("model-a", "model-b")
     conn.close()
 
 
+def test_sqlite_store_is_in_wal_mode(tmp_path, runs):
+    create_study(tmp_path / "s.sqlite", runs[:2], "ab")
+    with db.connect(tmp_path / "s.sqlite") as store:
+        assert store.scalar("PRAGMA journal_mode") == "wal"
+
+
 def test_bad_settings_are_user_errors(tmp_path, runs):
     for kwargs, message in (({"control_rate": 0.9}, "control-rate"), ({"ratings_per_task": 0}, "ratings-per-task"),
-                            ({"raters": ["a b"]}, "rater id")):
+                            ({"raters": ["a b"]}, "rater id"), ({"tasks_per_rater": 0}, "tasks-per-rater"),
+                            ({"access": "public"}, "--access must be one of"),
+                            ({"access": "prolific"}, "needs --completion-code"),
+                            ({"completion_url": "javascript:alert(1)"}, "not an http"),
+                            ({"completion_code": "a b"}, "completion-code")):
         with pytest.raises(UserError, match=message):
             create_study(tmp_path / "s.sqlite", runs, "x", **kwargs)
     with pytest.raises(UserError, match="study name"):

@@ -9,7 +9,7 @@ import pytest
 
 from evalkit.human.agreement import krippendorff_alpha
 from evalkit.human.bradley_terry import bootstrap_davidson, counts, fit_davidson
-from evalkit.human.stats import wilson
+from evalkit.human.stats import binomial_p, holm, wilson
 
 
 def test_wilson_interval_matches_hand_computation():
@@ -93,8 +93,17 @@ def test_krippendorff_hand_computed_and_edge_cases():
     data = np.array([[0, 0, 2, 1], [0, 2, 2, 1]], dtype=float)
     assert krippendorff_alpha(data, "nominal") == pytest.approx(2 / 3)
     assert krippendorff_alpha(np.array([[0, 1, 2], [0, 1, 2]], float), "ordinal") == pytest.approx(1.0)
-    assert math.isnan(krippendorff_alpha(np.array([[0, 0], [0, 0]], float)))  # no variation
     assert math.isnan(krippendorff_alpha(np.array([[0, np.nan], [np.nan, 1]])))  # nothing pairable
+    assert math.isnan(krippendorff_alpha(np.full((2, 3), np.nan)))  # no data at all
+
+
+def test_krippendorff_perfect_agreement_is_one_not_nan():
+    # Everyone always answered the same (D_o = D_e = 0): no disagreement at all, so alpha = 1
+    for metric in ("nominal", "ordinal", "interval"):
+        assert krippendorff_alpha(np.zeros((3, 5)), metric) == 1.0
+        assert krippendorff_alpha(np.array([[2, 2, np.nan], [2, 2, 2], [np.nan, 2, 2]]), metric) == 1.0
+    # one disagreeing pair among agreeing units is below 1 (and defined)
+    assert krippendorff_alpha(np.array([[0, 0, 0, 0], [0, 0, 0, 2]], float), "nominal") < 1.0
 
 
 def test_krippendorff_matches_the_krippendorff_package():
@@ -106,3 +115,12 @@ def test_krippendorff_matches_the_krippendorff_package():
     for metric in ("nominal", "ordinal"):
         assert krippendorff_alpha(data, metric) == pytest.approx(
             krippendorff.alpha(reliability_data=data, level_of_measurement=metric), abs=1e-9)
+
+
+def test_binomial_test_and_holm_adjustment():
+    # two-sided exact test: 9 of 10 against 50% is 2 * (1 + 10 + 0) / 1024 ... = 22/1024
+    assert binomial_p(9, 10) == pytest.approx(22 / 1024)
+    assert binomial_p(5, 10) == pytest.approx(1.0) and math.isnan(binomial_p(0, 0))
+    # Holm: sorted p (0.01, 0.02, 0.04) times (3, 2, 1), kept monotone; nan passes through
+    assert holm([0.04, 0.01, float("nan"), 0.02]) == pytest.approx([0.04, 0.03, float("nan"), 0.04], nan_ok=True)
+    assert holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
