@@ -1,7 +1,7 @@
 """`fd` on any extractor: CLIP-FID against clean-fid's `clip_vit_b_32` code path (its own
 img_preprocess_clip and CLIP_fx.__call__, run on a random-weight 224 px open_clip model
 through evalkit's loading path; its frechet_distance on the features), option shapes and
-their one-line errors, per-category estimates, and `compare` refusing FDs made with
+their one-line errors (also fuzzed), per-category estimates, and `compare` refusing FDs made with
 different extractors."""
 
 import json
@@ -11,6 +11,8 @@ import types
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evalkit.builtin.clip import TINY_CLIP_CONFIG, build_tiny_clip
 from evalkit.builtin.procedural import draw as _draw_procedural
@@ -174,3 +176,19 @@ def test_fd_per_category_is_the_fd_of_that_categorys_images(scored, capsys):
     assert fd["provenance"]["extractor"] == "dinov2" and fd["provenance"]["features_key"].startswith("dinov2-")
     assert doc["metrics"]["clip_fid"]["provenance"]["clip_features"].startswith("raw")
     assert any("fd per category from 12 samples <= 32 feature dims" in w for w in doc["warnings"])
+
+
+KEYS = ["extractor", "model", "resize", "normalize", "bootstrap", "ci_method", "k", "replicates", "device", "modle", "x"]
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=8),
+                   st.sampled_from(["dinov2", "clip", "inception", "dinov3", "builtin:tiny-dinov2", "cuda:0"]),
+                   st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["fd", "clip_fid", "precision_recall", "density_coverage"]),
+       st.one_of(VALUES, st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4)))
+def test_any_extractor_options_load_or_fail_in_one_line(metric, options):
+    try:
+        parse_spec({**BASE, "metrics": {"m": {"metric": metric, **options} if isinstance(options, dict) else options}})
+    except UserError as err:
+        assert "\n" not in str(err)
