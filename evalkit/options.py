@@ -89,8 +89,13 @@ def _unknown(model: type[BaseModel], loc: tuple) -> str:
         owner = _model_in(getattr(field, "annotation", None))
         if owner is None:
             break
-    names = list(getattr(owner, "model_fields", {})) if owner is not None else []
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    return unknown_option(str(loc[-1]), list(getattr(owner, "model_fields", {})) if owner is not None else [])
+
+
+def unknown_option(key: str, names: list[str]) -> str:
+    """'unknown option; did you mean ...? (options: ...)' for `key` among the valid `names`
+    (also raised, as error type "unknown_option", by options that embed another component's)."""
+    close = difflib.get_close_matches(key, names, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     listed = f"(options: {', '.join(names)})" if names else ""
     return f"unknown option; {hint}{listed}".strip()
@@ -105,7 +110,7 @@ def describe_error(err: ValidationError, model: type[BaseModel], prefix: str = "
         message = _unknown(model, loc)
     else:
         message = _MESSAGES.get(kind) or _plain(first["msg"])
-    shown = "" if kind in ("missing", "extra_forbidden") else f" (got {_short(first.get('input'))})"
+    shown = "" if kind in ("missing", "extra_forbidden", "unknown_option") else f" (got {_short(first.get('input'))})"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{_where(prefix, loc)}: {message}{shown}{more}"
 

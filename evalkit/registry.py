@@ -154,10 +154,22 @@ OWN: dict[str, dict[str, tuple[str, str]]] = {
         "kid": ("evalkit.metrics.kid:KID", "Kernel Inception Distance (unbiased polynomial MMD over subsets)"),
         "clip_score": ("evalkit.metrics.clip_score:CLIPScore", "CLIP score: 100 * max(cos(image, text), 0), mean with bootstrap CI"),
         "cmmd": ("evalkit.metrics.cmmd:CMMD", "CMMD: RBF-kernel MMD (sigma 10, x1000) on CLIP image embeddings"),
+        "fd": ("evalkit.metrics.fd:FD", "Frechet distance on any extractor's features (default dinov2: FD-DINOv2)"),
+        "clip_fid": ("evalkit.metrics.fd:CLIPFID", "CLIP-FID (clean-fid clip_vit_b_32): FD of raw CLIP ViT-B/32 embeddings"),
+        "precision_recall": ("evalkit.metrics.manifold:PrecisionRecall",
+                             "improved precision/recall (k=3, torch-fidelity prc) on any extractor (default dinov2)"),
+        "density_coverage": ("evalkit.metrics.manifold:DensityCoverage",
+                             "density/coverage (k=5, prdc) on any extractor (default dinov2)"),
+        "pickscore": ("evalkit.metrics.preference:PickScore", "PickScore_v1: exp(logit_scale) * cos(image, prompt), per image"),
+        "hpsv2": ("evalkit.metrics.preference:HPSv2", "HPS v2.1: 100 * cos(image, prompt) with open_clip ViT-H-14, per image"),
+        "vqascore": ("evalkit.metrics.vqascore:VQAScore",
+                     "VQAScore: P(Yes | image, 'Does this figure show \"{prompt}\"?') from an image-text-to-text model"),
     },
     "extractor": {
         "inception": ("evalkit.metrics.extractors.inception:InceptionExtractor", "Inception-v3 pool3 (TF-2015 FID weights), 2048-d"),
         "clip": ("evalkit.metrics.extractors.clip:ClipExtractor", "CLIP image embeddings (open_clip or transformers), L2-normalised"),
+        "dinov2": ("evalkit.metrics.extractors.dinov2:Dinov2Extractor",
+                   "DINOv2 CLS features (transformers Dinov2Model; dgm-eval preprocessing), FD-DINOv2"),
     },
 }
 # kind -> (entry-point group, base class)

@@ -47,6 +47,13 @@ BUILTINS: dict[str, Builtin] = {
     "tiny-if-2": Builtin(_M + "deepfloyd:build_stage_2", "diffusers IFSuperResolutionPipeline", "IF stage II, 32 px"),
     "tiny-sd-x4-upscaler": Builtin(_M + "deepfloyd:build_stage_3", "diffusers StableDiffusionUpscalePipeline",
                                    "SD x4 upscaler, 128 px"),
+    "tiny-dinov2": Builtin(_M + "dinov2:build_tiny_dinov2", "transformers Dinov2Model", "DINOv2 ViT, 2 layers, 32 wide"),
+    "tiny-pickscore": Builtin(_M + "preference:build_tiny_pickscore", "transformers CLIPModel + CLIPProcessor",
+                              "PickScore-shaped CLIP (logit scale 100)"),
+    "tiny-hpsv2": Builtin(_M + "preference:build_tiny_hpsv2", "open_clip config + HPS v2.1-layout checkpoint",
+                          "HPS v2.1-shaped open_clip CLIP"),
+    "tiny-vqa": Builtin(_M + "vqa:build_tiny_vqa", "transformers image-text-to-text (LLaVA) + processor",
+                        "LLaVA-1.5-shaped VQA model with a chat template"),
     "procedural": Builtin(_M + "procedural:build", "image folder",
                           "48 seeded procedural 64 px images: a stand-in FID reference", subdir="reference"),
 }

@@ -15,22 +15,28 @@ TINY_CLIP_CONFIG = {
 }
 
 
-def build_tiny_clip(out_dir: Path, seed: int = 0) -> None:
-    """An open_clip folder (open_clip_config.json + weights), loaded as `local-dir:` like a real one."""
+def random_open_clip(config: dict, seed: int = 0):
+    """An open_clip CLIP of architecture `config` (an open_clip model config) with random weights."""
     import torch
     from open_clip.model import CLIP
+
+    torch.manual_seed(seed)
+    return CLIP(**config).eval()
+
+
+def build_tiny_clip(out_dir: Path, seed: int = 0, config: dict = TINY_CLIP_CONFIG) -> None:
+    """An open_clip folder (open_clip_config.json + weights), loaded as `local-dir:` like a real one."""
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = {"model_cfg": TINY_CLIP_CONFIG, "preprocess_cfg": {}}
-    (out_dir / "open_clip_config.json").write_text(json.dumps(config, indent=2))
-    torch.manual_seed(seed)
-    model = CLIP(**TINY_CLIP_CONFIG)
+    (out_dir / "open_clip_config.json").write_text(json.dumps({"model_cfg": config, "preprocess_cfg": {}}, indent=2))
+    model = random_open_clip(config, seed)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / "open_clip_model.safetensors")
 
 
-def build_tiny_clip_hf(out_dir: Path, seed: int = 0) -> None:
-    """A transformers CLIPModel + CLIPProcessor folder (save_pretrained), random weights."""
+def build_tiny_clip_hf(out_dir: Path, seed: int = 0, logit_scale: float = 2.6592) -> None:
+    """A transformers CLIPModel + CLIPProcessor folder (save_pretrained), random weights;
+    `logit_scale` is the log of the temperature (CLIP's initial value by default)."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
@@ -45,7 +51,7 @@ def build_tiny_clip_hf(out_dir: Path, seed: int = 0) -> None:
         },
         vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
                        "num_attention_heads": 4, "image_size": 64, "patch_size": 16},
-        projection_dim=32,
+        projection_dim=32, logit_scale_init_value=logit_scale,
     )
     model = CLIPModel(config)
     tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)

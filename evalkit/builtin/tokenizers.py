@@ -45,4 +45,17 @@ def clip_tokenizer():
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
 
+def llama_tokenizer(special: tuple[str, ...] = ()):
+    """Llama's SentencePiece-style BPE ("\u2581" marks a word start) over single characters and
+    newlines, no merges; `special` tokens (e.g. an image placeholder) are never split."""
+    from transformers import LlamaTokenizer
+
+    chars = _CHARS + ["\n"]
+    tokens = ["<unk>", "<s>", "</s>", "<pad>", *special, "\u2581"] + ["\u2581" + c for c in chars] + chars
+    tokenizer = LlamaTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[], unk_token="<unk>",
+                               bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    tokenizer.add_tokens(list(special), special_tokens=True)
+    return tokenizer
+
+
 TOKENIZERS = {"bert": bert_tokenizer, "t5": t5_tokenizer, "clip": clip_tokenizer}

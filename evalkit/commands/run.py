@@ -82,9 +82,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.update_baseline:
         return _update_baseline(args.baseline, args.current)
-    rows = cmp.compare(load_results(args.baseline)[0], load_results(args.current)[0], cmp.parse_tolerances(args.tolerance),
-                       exact=args.exact is not None, rtol=args.exact or 1e-3)
+    from evalkit.reports import paired
+
+    base, cur = load_results(args.baseline)[0], load_results(args.current)[0]
+    pairing = paired.pair_runs(args.baseline, args.current)
+    values = paired.paired_values(base, cur, pairing) if args.exact is None else {}
+    rows = cmp.compare(base, cur, cmp.parse_tolerances(args.tolerance), exact=args.exact is not None,
+                       rtol=args.exact or 1e-3, paired=values)
     print(cmp.markdown(rows))
+    print(f"paired tests for {', '.join(values)} (the runs share prompt ids and seeds)" if values else
+          f"unpaired (CI overlap): {pairing.reason or 'no value has a paired test'}")
     if args.junit:
         atomic_write_text(args.junit, cmp.junit_xml(rows))
     if args.json:

@@ -1,66 +1,75 @@
 """FID: Fréchet distance of Inception pool3 features, generated vs reference.
 
-Its 95% CI is fid ± 1.96 · (bootstrap standard deviation over the generated images,
-resampled with replacement). A percentile interval would be off-centre: resampling
-with replacement repeats images, and FID rises as sets lose distinct samples.
+Its 95% CI is `functional.frechet_ci.fid_interval`'s (docs/estimators.md): by default the
+delete-a-group jackknife over 20 random groups of prompts (a prompt's images stay
+together), value ± t_19 · std, from sufficient statistics computed once; `ci_method:
+bootstrap` is the image-level bootstrap from the same statistics. The reference is fixed.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 from pydantic import Field
 
-from evalkit.metrics.feature_metric import FeatureMetric
-from evalkit.metrics.extractors.inception import INCEPTION_DIM
 from evalkit.metrics.extractors.options import ExtractorOptions
-from evalkit.metrics.functional.frechet import (
-    bootstrap_std,
-    frechet_distance_features,
-    frechet_distance_to_stats,
-    rank_deficiency_warning,
-)
-from evalkit.results import Estimate, MetricResult
-
-Z95 = 1.959963984540054
+from evalkit.metrics.feature_metric import FeatureMetric
+from evalkit.metrics.functional.frechet import frechet_distance_to_stats
+from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats, fid_interval
+from evalkit.metrics.functional.sample_size import frechet_sample_size_warning
+from evalkit.metrics.jackknife import as_estimate
+from evalkit.options import Options
+from evalkit.results import Estimate
 
 
-def fid_with_ci(gen, reference, bootstrap: int = 20, seed: int = 0) -> Estimate:
-    """FID (and its CI when bootstrap > 1) of generated features against either reference
-    features (an array) or reference statistics (a (mu, sigma) tuple)."""
-    if isinstance(reference, tuple):
-        mu_ref, sigma_ref = reference
-
-        def fid_of(feats):
-            return frechet_distance_to_stats(feats, mu_ref, sigma_ref)
-    else:
-        def fid_of(feats):
-            return frechet_distance_features(feats, reference)
-
-    value = fid_of(gen)
-    if bootstrap <= 1:
-        return Estimate(value, n=len(gen))
-    half = Z95 * bootstrap_std(lambda idx: fid_of(gen[idx]), len(gen), bootstrap, seed)
-    return Estimate(value, max(value - half, 0.0), value + half, n=len(gen))
+def fid_estimate(gen: np.ndarray, ref: GaussianStats, plan: CIPlan, groups=None) -> Estimate:
+    """FID of generated features against reference statistics, with its CI when the plan asks
+    for at least 2 replicates and there are at least 2 prompts (`groups`: one label per row)."""
+    units = len(set(groups)) if groups is not None else len(gen)
+    if plan.replicates < 2 or units < 2:
+        return Estimate(frechet_distance_to_stats(gen, ref.mu, ref.sigma, ref.n), n=len(gen))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a replicate of one image has no covariance
+        interval = fid_interval(gen, ref, plan, groups)
+    if not np.isfinite(interval.std):
+        return Estimate(interval.value, n=len(gen))
+    return as_estimate(interval, len(gen), (0.0, np.inf))
 
 
-class FIDOptions(ExtractorOptions):
-    bootstrap: int = Field(20, ge=0)  # resamples for the CI (0: none)
+class FrechetCIOptions(Options):
+    bootstrap: int = Field(20, ge=0)  # replicates of the CI (jackknife groups or resamples; 0: none)
+    ci_method: Literal["jackknife", "bootstrap"] = "jackknife"
     seed: int = 0
 
 
-class FID(FeatureMetric, higher_is_better=False, needs_reference="stats"):
+class FIDOptions(ExtractorOptions, FrechetCIOptions):
+    pass
+
+
+class FrechetMetric(FeatureMetric):
+    """A Fréchet distance with its CI (FID, FD on any extractor), overall and per category."""
+
+    def reference(self, ctx, extractor):
+        feats, info = ctx.reference_features(extractor)
+        return GaussianStats.of(feats), info
+
+    def estimates(self, gen, ref, name: str, samples, category: bool = False) -> tuple[dict, dict]:
+        o = self.options
+        plan = CIPlan(method=o.ci_method, replicates=o.bootstrap, seed=o.seed)
+        estimate = fid_estimate(gen, ref, plan, samples["prompt_id"].to_numpy())
+        return {name: estimate}, {"fid_bootstrap": o.bootstrap, "fid_ci": o.ci_method}
+
+    def advice(self, n: int, n_ref: int | None, dim: int, name: str) -> str | None:
+        return frechet_sample_size_warning(n, dim, n_ref, name.upper() if name == "fid" else name)
+
+
+class FID(FrechetMetric, higher_is_better=False, needs_reference="stats"):
     """Frechet Inception Distance (Inception-v3 TF-2015 pool3, 2048-d)."""
 
     Options = FIDOptions
 
-    def compute(self, ctx, name: str) -> MetricResult:
-        o = self.options
-        extractor, gen = self.generated(ctx, name)
+    def reference(self, ctx, extractor):
         if ctx.reference.stats:
             mu, sigma, ref_info = ctx.reference_stats(extractor)
-            reference = (mu, sigma)
-        else:
-            reference, ref_info = ctx.reference_features(extractor)
-        estimate = fid_with_ci(gen, reference, o.bootstrap, o.seed)
-        warnings = tuple(w for w in (rank_deficiency_warning(len(gen), INCEPTION_DIM),) if w)
-        provenance = {**extractor.provenance(), **ref_info, "n": len(gen), "fid_bootstrap": o.bootstrap}
-        return MetricResult(name, False, {name: estimate}, provenance=provenance, warnings=warnings)
+            return GaussianStats(mu, sigma, ref_info.get("reference_n")), ref_info
+        return super().reference(ctx, extractor)

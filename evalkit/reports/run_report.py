@@ -32,6 +32,14 @@ class CategoryTable:
 
 
 @dataclass(frozen=True)
+class CategoryMatrix:
+    """Every value that has per-category estimates (columns) for every category (rows)."""
+
+    columns: list  # MetricRow-like: name (the value key), better
+    rows: list  # (category, [Estimate or None per column])
+
+
+@dataclass(frozen=True)
 class RunReport:
     run_id: str
     n_images: int
@@ -39,6 +47,7 @@ class RunReport:
     warnings: list[str]
     metrics: list[MetricRow]
     categories: list[CategoryTable]
+    matrix: CategoryMatrix
     provenance: dict
     grid: list
     spec_yaml: str
@@ -67,6 +76,18 @@ def category_tables(results: RunResults, folder: Path) -> list[CategoryTable]:
     return tables
 
 
+def category_matrix(results: RunResults) -> CategoryMatrix:
+    """All families side by side per category: each value's estimate (with its CI and N)."""
+    columns, cells = [], []
+    for metric in results.metrics.values():
+        for key, cats in metric.categories.items():
+            if cats:
+                columns.append(MetricRow(key, metric.values.get(key), "higher" if metric.higher_is_better else "lower"))
+                cells.append(cats)
+    names = sorted({c for cats in cells for c in cats})
+    return CategoryMatrix(columns, [(c, [cats.get(c) for cats in cells]) for c in names])
+
+
 def image_grid(run_dir: Path, samples, per_category: int) -> list[tuple[str, list[dict]]]:
     grid = []
     samples = samples.assign(category=samples["category"].fillna("(no category)"))
@@ -93,6 +114,7 @@ def render_run_report(run_dir: str | Path) -> tuple[Path, Path]:
     report = RunReport(
         run_id=results.run_id, n_images=results.n_images, n_prompts=results.n_prompts,
         warnings=results.warnings, metrics=metric_rows(results), categories=category_tables(results, run_dir),
+        matrix=category_matrix(results),
         provenance={name: dict(m.provenance) for name, m in results.metrics.items()},
         grid=image_grid(run_dir, pd.read_parquet(run_dir / "samples.parquet"), per_category), spec_yaml=spec_yaml,
         human=human_sections(run_dir),

@@ -48,6 +48,7 @@ class SweepReport:
     versions: list[dict]
     plot_files: list[tuple[str, str]]  # (title, file) for report.md
     human: tuple = ()  # evalkit.human.report.HumanSection of each study attached to the sweep
+    paired: dict | None = None  # paired differences vs the first run (paired_table)
 
 
 def comparability_warnings(results: dict[str, RunResults]) -> list[str]:
@@ -129,6 +130,27 @@ def image_grid(sweep_dir: Path, runs: list[SweepRun]) -> list[dict]:
     return rows
 
 
+def paired_table(sweep_dir: Path, runs: list[SweepRun]) -> dict | None:
+    """Every later run against the first finished one, on paired images where they share
+    prompt ids and seeds (reports.paired): rows (run, value key, PairedValue, better) and,
+    for runs that do not pair, why."""
+    from evalkit.reports.paired import pair_runs, paired_values
+
+    done = [r for r in runs if r.results]
+    if len(done) < 2:
+        return None
+    first, rows, unpaired = done[0], [], []
+    for run in done[1:]:
+        pairing = pair_runs(sweep_dir / "runs" / first.run_id, sweep_dir / "runs" / run.run_id)
+        if not pairing.paired:
+            unpaired.append((run.label, pairing.reason))
+            continue
+        higher = {key: m.higher_is_better for m, key, _ in first.results.estimates()}
+        rows += [(run.label, key, value, "higher" if higher[key] else "lower")
+                 for key, value in paired_values(first.results, run.results, pairing).items()]
+    return {"reference": first.label, "rows": rows, "unpaired": unpaired}
+
+
 def _versions(sweep_dir: Path, runs: list[SweepRun]) -> list[dict]:
     out = []
     for r in (r for r in runs if r.results):
@@ -182,6 +204,6 @@ def render_sweep_report(sweep_dir: str | Path) -> Path:
         provenance=[[label, name, *(m.provenance.get(f, "") for f in PROVENANCE_FIELDS)]
                     for label, r in done.items() for name, m in r.metrics.items()],
         prov_fields=PROVENANCE_FIELDS, versions=_versions(sweep_dir, runs), plot_files=files,
-        human=human_sections(sweep_dir),
+        human=human_sections(sweep_dir), paired=paired_table(sweep_dir, runs),
     )
     return write_report(sweep_dir, "sweep", report)[0]

@@ -92,6 +92,9 @@ def test_sweep_report_has_plots_grid_provenance_and_warnings(swept):
     assert "<h2>Provenance</h2>" in html and "7ff4a85c" in html and "clean" in html
     assert "biased upward" in html and "RANDOM" in html
     assert "failed: UserError" in html and "NoSuchScheduler · w=1</b> failed" in html
+    # same prompts and seeds: the later run's CLIP score against the first's on paired images
+    assert "<h2>Paired differences vs DDIMScheduler · w=1</h2>" in html
+    assert "<td>DDIMScheduler · w=4</td><td>clip_score</td>" in html and "paired prompt bootstrap" in html
     assert (sweep_dir / "report.md").read_text().startswith("# evalkit sweep")
     assert (sweep_dir / "report-fid-vs-clip.png").read_bytes()[:4] == b"\x89PNG"
 

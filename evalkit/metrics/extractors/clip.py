@@ -1,5 +1,6 @@
-"""CLIP image embeddings as a feature extractor (CLIP score, CMMD, CLIP-FID all use it),
-over either backend in clip_backends.py; embeddings are L2-normalised."""
+"""CLIP image embeddings as a feature extractor (CLIP score, CMMD, PickScore, HPSv2 and
+CLIP-FID all use it), over any backend in clip_backends.py. Embeddings are L2-normalised,
+except with `normalize: false`: clean-fid's CLIP-FID takes the raw image embeddings."""
 
 from __future__ import annotations
 
@@ -19,19 +20,24 @@ class ClipOptions(ExtractorOptions):
     # open_clip: the pretrained tag, "openai" unless given (folders and hub repos carry their
     # own weights); transformers: the hub revision, none unless given.
     pretrained: str | None = None
-    backend: Literal["open_clip", "transformers"] = "open_clip"
+    backend: Literal["open_clip", "transformers", "hpsv2"] = "open_clip"
+    processor: str | None = None  # transformers: the CLIPProcessor's hub id or folder when not the model's
+
+
+class ClipExtractorOptions(ClipOptions):
+    normalize: bool = True  # false: raw image embeddings (CLIP-FID); text embeddings are always normalised
 
 
 class ClipExtractor(FeatureExtractor):
     """CLIP image embeddings (L2-normalised); also encodes texts, for CLIP score."""
 
-    Options = ClipOptions
+    Options = ClipExtractorOptions
 
-    def __init__(self, options: ClipOptions | None = None):
+    def __init__(self, options: ClipExtractorOptions | None = None):
         super().__init__(options)
         o = self.options
         pretrained = "openai" if o.pretrained is None and o.backend == "open_clip" else o.pretrained
-        self.backend = BACKENDS[o.backend](o.model, pretrained, o.device)
+        self.backend = BACKENDS[o.backend](o.model, pretrained, o.device, o.processor)
         self.random_weights = self.backend.random_weights
 
     @property
@@ -45,7 +51,8 @@ class ClipExtractor(FeatureExtractor):
         return f"clip-{self.options.backend}-{hashlib.sha256(blob).hexdigest()[:12]}"
 
     def provenance(self) -> dict:
-        return self.backend.provenance()
+        info = {"extractor": "clip", **self.backend.provenance()}
+        return info if self.options.normalize else {**info, "clip_features": "raw image embeddings (not normalised)"}
 
     def preprocess(self, image):
         """HxWx3 uint8 array (or PIL image) -> the model's input pixels; runs in loader workers."""
@@ -54,7 +61,7 @@ class ClipExtractor(FeatureExtractor):
         return self.backend.pixels(image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image)))
 
     def embed(self, batch: list) -> np.ndarray:
-        return self._normalised(self.backend.encode_pixels, batch)
+        return self._embedded(self.backend.encode_pixels, batch, self.options.normalize)
 
     def extract(self, images) -> np.ndarray:
         """Embeddings of HxWx3 uint8 arrays or PIL images, in batches, in this process."""
@@ -67,7 +74,7 @@ class ClipExtractor(FeatureExtractor):
         order = list(range(len(texts)))
         if self.backend.pads_to_longest:
             order.sort(key=lambda i: self.backend.token_count(texts[i]))
-        parts = [self._normalised(self.backend.encode_texts, [texts[i] for i in b])
+        parts = [self._embedded(self.backend.encode_texts, [texts[i] for i in b])
                  for b in batched(order, self.options.batch_size)]
         if not parts:
             return np.zeros((0, self.dim), np.float32)
@@ -76,12 +83,12 @@ class ClipExtractor(FeatureExtractor):
         return out
 
     @staticmethod
-    def _normalised(encode, batch) -> np.ndarray:
+    def _embedded(encode, batch, normalize: bool = True) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
             emb = encode(batch).float()
-        return torch.nn.functional.normalize(emb, dim=-1).cpu().numpy()
+        return (torch.nn.functional.normalize(emb, dim=-1) if normalize else emb).cpu().numpy()
 
     def count_truncated(self, texts: list[str]) -> int:
         """How many texts exceed the context once start and end tokens are added."""
