@@ -55,6 +55,8 @@ def load_run(path: str | Path) -> RunImages:
         for f in files:
             if not Path(f).is_file():
                 raise UserError(f"image {f} listed in {samples_path} is missing; re-run `evalkit run` to remake it")
+        if "sha256" in rows.columns:
+            _check_hashes(files, list(rows["sha256"]), samples_path)
         category = rows["category"].iloc[0]
         run.prompts[str(prompt_id)] = PromptImages(
             str(prompt_id), str(rows["text"].iloc[0]),
@@ -63,6 +65,19 @@ def load_run(path: str | Path) -> RunImages:
     if not run.prompts:
         raise UserError(f"{samples_path} has no images; run the benchmark first")
     return run
+
+
+def _check_hashes(files: tuple[str, ...], recorded: list, samples_path: Path) -> None:
+    """Raters must see the images the metrics scored: a file edited or corrupted since
+    the run is refused, never shown."""
+    from evalkit.fingerprint import file_hashes
+
+    for f, want, got in zip(files, recorded, file_hashes([Path(f) for f in files])):
+        if want and want == want and want != got:
+            raise UserError(
+                f"image {f} does not match the sha256 in {samples_path} (expected {want[:12]}…, got {got[:12]}…); "
+                "re-run `evalkit run` on its spec to remake it"
+            )
 
 
 def load_runs(paths: list[str | Path]) -> list[RunImages]:

@@ -29,6 +29,8 @@ def make_run(root: Path, run_id: str, prompts=PROMPTS, images: int = 2, size: in
     import yaml
     from PIL import Image, ImageDraw
 
+    from evalkit.store import sha256_file
+
     run_dir = root / run_id
     rows = []
     color = COLORS.get(run_id, (120, 120, 120))
@@ -43,8 +45,9 @@ def make_run(root: Path, run_id: str, prompts=PROMPTS, images: int = 2, size: in
             rel = f"images/{pid}/{index}.png"
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             img.save(run_dir / rel)
+            sha = sha256_file(run_dir / rel)
             rows.append({"prompt_id": pid, "index": index, "text": text, "category": category, "seed": index,
-                         "path": rel, "sha256": "0" * 64, "generator": json.dumps({"name": run_id}), "seconds": 0.1})
+                         "path": rel, "sha256": sha, "generator": json.dumps({"name": run_id}), "seconds": 0.1})
     pd.DataFrame(rows).to_parquet(run_dir / "samples.parquet", index=False)
     (run_dir / "spec.yaml").write_text(yaml.safe_dump({"run_id": run_id, "spec": {"name": run_id}}))
     return run_dir

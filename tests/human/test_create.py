@@ -35,6 +35,16 @@ def test_not_a_run_and_duplicate_runs_are_user_errors(tmp_path, runs):
         load_runs([runs[0]])
 
 
+def test_an_image_changed_since_the_run_is_refused(runs):
+    image = runs[0] / "images" / "drawbench-002" / "1.png"
+    Image.new("RGB", (64, 64), (0, 0, 0)).save(image)  # a valid PNG, but not the one the metrics scored
+    with pytest.raises(UserError, match=r"1\.png does not match the sha256 in .*samples\.parquet"):
+        load_run(runs[0])
+    image.write_bytes(image.read_bytes()[:40])  # truncated: corrupt
+    with pytest.raises(UserError, match="does not match the sha256"):
+        load_runs(runs)
+
+
 def test_pairs_cover_shared_prompts_in_runs_order(runs):
     loaded = load_runs(runs)
     tasks = build_pair_tasks(loaded, images_per_side=1)
