@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from evalkit.builtin.procedural import draw
 from evalkit.cli import main
