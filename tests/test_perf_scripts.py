@@ -24,3 +24,4 @@ def test_gpu_check_runs_tiny_on_cpu(tmp_path):
     assert result["inception"]["evalkit_img_s"] > 0 and result["inception"]["torchmetrics_img_s"] > 0
     assert result["sd15"]["same_images"] is True and result["sd15"]["images_per_s_adapter"] > 0
     assert [row["loading"] for row in result["cascade_memory"]] == ["sequential", "resident"]
+    assert result["frechet"]["abs_delta"] < 1e-6 * result["frechet"]["numpy_fid"]

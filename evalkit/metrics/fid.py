@@ -4,6 +4,8 @@ Its 95% CI is `functional.frechet_ci.fid_interval`'s (docs/estimators.md): by de
 delete-a-group jackknife over 20 random groups of prompts (a prompt's images stay
 together), value ± t_19 · std, from sufficient statistics computed once; `ci_method:
 bootstrap` is the image-level bootstrap from the same statistics. The reference is fixed.
+With `device: cuda` the covariances, Grams and eigensolves run there in float64
+(functional/frechet_torch.py; its CPU parity tests run the same code).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import numpy as np
 from pydantic import Field
 
 from evalkit.metrics.extractors.options import ExtractorOptions
-from evalkit.metrics.feature_metric import FeatureMetric
+from evalkit.metrics.feature_metric import ExtractorChoice, FeatureMetric
 from evalkit.metrics.functional.frechet import frechet_distance_to_stats
 from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats, fid_interval
+from evalkit.metrics.functional.frechet_torch import frechet_distance_torch, mean_and_cov_torch, torch_device
 from evalkit.metrics.functional.sample_size import frechet_sample_size_warning
 from evalkit.metrics.jackknife import as_estimate
 from evalkit.options import Options
@@ -28,12 +31,18 @@ def fid_estimate(gen: np.ndarray, ref: GaussianStats, plan: CIPlan, groups=None)
     for at least 2 replicates and there are at least 2 prompts (`groups`: one label per row)."""
     units = len(set(groups)) if groups is not None else len(gen)
     if plan.replicates < 2 or units < 2:
-        return Estimate(frechet_distance_to_stats(gen, ref.mu, ref.sigma, ref.n), n=len(gen))
+        return Estimate(_distance(gen, ref, plan.device), n=len(gen))
     with np.errstate(divide="ignore", invalid="ignore"):  # a replicate of one image has no covariance
         interval = fid_interval(gen, ref, plan, groups)
     if not np.isfinite(interval.std):
         return Estimate(interval.value, n=len(gen))
     return as_estimate(interval, len(gen), (0.0, np.inf))
+
+
+def _distance(gen: np.ndarray, ref: GaussianStats, device: str | None) -> float:
+    if device is None or len(gen) <= gen.shape[1]:  # the n x n path needs no d x d work
+        return frechet_distance_to_stats(gen, ref.mu, ref.sigma, ref.n)
+    return frechet_distance_torch(*mean_and_cov_torch(gen, device), ref.mu, ref.sigma, len(gen), ref.n, device)
 
 
 class FrechetCIOptions(Options):
@@ -51,11 +60,16 @@ class FrechetMetric(FeatureMetric):
 
     def reference(self, ctx, extractor):
         feats, info = ctx.reference_features(extractor)
-        return GaussianStats.of(feats), info
+        return GaussianStats.of(feats, self.torch_device()), info
+
+    def torch_device(self) -> str | None:
+        """The metric's CUDA device, where the covariances and eigensolves then run (else None: NumPy)."""
+        o = self.options
+        return torch_device(o.extractor_options().get("device") if isinstance(o, ExtractorChoice) else o.device)
 
     def estimates(self, gen, ref, name: str, samples, category: bool = False) -> tuple[dict, dict]:
         o = self.options
-        plan = CIPlan(method=o.ci_method, replicates=o.bootstrap, seed=o.seed)
+        plan = CIPlan(method=o.ci_method, replicates=o.bootstrap, seed=o.seed, device=self.torch_device())
         estimate = fid_estimate(gen, ref, plan, samples["prompt_id"].to_numpy())
         return {name: estimate}, {"fid_bootstrap": o.bootstrap, "fid_ci": o.ci_method}
 

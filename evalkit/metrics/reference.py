@@ -26,11 +26,14 @@ def resolve_reference_folder(ref: str) -> Path:
     return path
 
 
-def build_stats(feats: np.ndarray, info: dict, extractor) -> dict:
-    """FID reference statistics of reference features, with everything needed to check them later."""
-    from evalkit.metrics.functional.frechet import mean_and_cov
+def build_stats(feats: np.ndarray, info: dict, extractor, device: str | None = None) -> dict:
+    """FID reference statistics of reference features, with everything needed to check them
+    later; the covariance on `device` when it is a CUDA one (float64 either way)."""
+    from evalkit.metrics.functional.frechet_ci import GaussianStats
+    from evalkit.metrics.functional.frechet_torch import torch_device
 
-    mu, sigma = mean_and_cov(feats)
+    stats = GaussianStats.of(feats, torch_device(device))
+    mu, sigma = stats.mu, stats.sigma
     return {
         "mu": mu, "sigma": sigma, "n": len(feats), "source": info["reference"],
         "files_sha256": info["reference_files_sha256"], **extractor.provenance(),

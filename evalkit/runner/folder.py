@@ -120,7 +120,7 @@ def fid_stats(source, out: str, resize: str, device: str = "cpu", batch_size: in
         feats, info = dataset_reference_features(procs, source, extractor)
     if len(feats) < 2:
         raise UserError(f"{info['reference']} has {len(feats)} image(s); reference statistics need at least 2")
-    stats = build_stats(feats, info, extractor)
+    stats = build_stats(feats, info, extractor, device)
     if "reference_dataset" in info:
         stats["dataset"] = json.dumps(info["reference_dataset"], sort_keys=True)
     procs.run(lambda: save_stats(out, stats), here=procs.is_main)

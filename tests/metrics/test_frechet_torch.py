@@ -30,3 +30,31 @@ def test_singular_reference_falls_back_like_the_numpy_path():
     mu, s = mean_and_cov(x)
     singular = np.zeros_like(s)  # not positive definite: the Cholesky fails
     assert frechet_distance_torch(mu, s, mu, singular) == pytest.approx(frechet_distance(mu, s, mu, singular), rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [300, 40])  # Gram blocks (N > d) and n x n kernels (N <= d)
+def test_the_ci_engine_on_a_torch_device_equals_numpy(n):
+    from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats, fid_interval
+
+    rng = np.random.default_rng(n)
+    d = 48
+    ref = GaussianStats.of(rng.normal(size=(400, d)) @ rng.normal(size=(d, d)) * 0.2)
+    z = rng.normal(size=(400, d))
+    np.testing.assert_allclose(GaussianStats.of(z, device="cpu").sigma, GaussianStats.of(z).sigma, rtol=1e-10, atol=1e-13)
+    x = rng.normal(size=(n, d)) + 0.1
+    groups = np.arange(n) % 25
+    for method in ("jackknife", "bootstrap"):
+        base = fid_interval(x, ref, CIPlan(method=method, replicates=10), groups)
+        ours = fid_interval(x, ref, CIPlan(method=method, replicates=10, device="cpu"), groups)
+        assert ours.value == pytest.approx(base.value, rel=1e-10)
+        np.testing.assert_allclose(ours.replicates, base.replicates, rtol=1e-9)
+        assert ours.std == pytest.approx(base.std, rel=1e-8)
+
+
+def test_a_cuda_metric_takes_the_torch_path_and_a_cpu_one_does_not():
+    from evalkit.metrics.fd import FD
+    from evalkit.metrics.fid import FID
+
+    assert FID(FID.Options(device="cuda:1")).torch_device() == "cuda:1"
+    assert FID(FID.Options()).torch_device() is None
+    assert FD(FD.Options.model_validate({"device": "cuda"})).torch_device() == "cuda"

@@ -35,12 +35,14 @@ __all__ = ["CIPlan", "GaussianStats", "IntervalEstimate", "fid_interval", "paire
 @dataclass(frozen=True)
 class CIPlan:
     """method: "jackknife" (G = replicates groups) or "bootstrap" (replicates resamples
-    over at most `blocks` cells); seed fixes the random grouping and the draws."""
+    over at most `blocks` cells); seed fixes the random grouping and the draws; device: a
+    torch device for the Grams and eigensolves (None: NumPy)."""
 
     method: str = "jackknife"
     replicates: int = 20
     blocks: int = 50
     seed: int = 0
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def _estimate(runs: list, ref: GaussianStats, plan: CIPlan, units: np.ndarray) -
         raise ValueError(f"a CI needs at least 2 replicates, got {plan.replicates}")
     rng = np.random.default_rng(plan.seed)
     cells, n_cells = _cells(units, np.shape(runs[0]), plan, rng)
-    engines = [engine_for(x, ref, cells) for x in runs]
+    engines = [engine_for(x, ref, cells, plan.device) for x in runs]
     if plan.method == "jackknife":
         weights = 1.0 - np.eye(n_cells)
     else:

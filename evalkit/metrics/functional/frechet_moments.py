@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalkit.metrics.functional.frechet import cholesky_factor, frechet_distance, mean_and_cov, sum_sqrt_eigenvalues
+from evalkit.metrics.functional.frechet_torch import eigvalsh, gram, mean_and_cov_torch
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,24 @@ class GaussianStats:
     n: int | None = None
 
     @classmethod
-    def of(cls, features: np.ndarray) -> GaussianStats:
-        return cls(*mean_and_cov(features), n=len(features))
+    def of(cls, features: np.ndarray, device: str | None = None) -> GaussianStats:
+        moments = mean_and_cov(features) if device is None else mean_and_cov_torch(features, device)
+        return cls(*moments, n=len(features))
 
 
-def engine_for(x, ref: GaussianStats, cell_of_row: np.ndarray):
-    """The engine for features x whose rows are grouped into cells 0..C-1."""
+def engine_for(x, ref: GaussianStats, cell_of_row: np.ndarray, device: str | None = None):
+    """The engine for features x whose rows are grouped into cells 0..C-1; `device`: a torch
+    device for the N·d² Grams and the d³ eigensolves (None: NumPy)."""
     n_rows, dim = np.shape(x)
-    return KernelUnits(x, ref, cell_of_row) if n_rows <= dim else GramBlocks(x, ref, cell_of_row)
+    return KernelUnits(x, ref, cell_of_row) if n_rows <= dim else GramBlocks(x, ref, cell_of_row, device)
 
 
 class GramBlocks:
     """Per-cell count, sum, sum of squared norms and (whitened) Gram of centred features."""
 
-    def __init__(self, x: np.ndarray, ref: GaussianStats, block_of_row: np.ndarray):
+    def __init__(self, x: np.ndarray, ref: GaussianStats, block_of_row: np.ndarray, device: str | None = None):
         x = np.asarray(x)
+        self.device = device
         self.ref, self.white = ref, cholesky_factor(ref.sigma, ref.n)
         self.trace_ref = float(np.trace(ref.sigma))
         self.shift = x.mean(axis=0, dtype=np.float64)
@@ -57,8 +61,7 @@ class GramBlocks:
         for b in range(n_blocks):
             xc = np.subtract(x[order[bounds[b]:bounds[b + 1]]], self.shift, dtype=np.float64)
             self.sums[b], self.sqnorms[b] = xc.sum(axis=0), np.einsum("ij,ij->", xc, xc)
-            y = xc if self.white is None else xc @ self.white
-            self.grams[b] = y.T @ y
+            self.grams[b] = gram(xc, self.white, device)
 
     def fids(self, weights: np.ndarray, chunk: int = 8) -> np.ndarray:
         """FID of each reweighting (one row of cell weights each)."""
@@ -72,8 +75,6 @@ class GramBlocks:
         return out
 
     def _fid(self, w: np.ndarray, gram: np.ndarray) -> float:
-        import scipy.linalg
-
         n, d = float(w @ self.counts), len(self.shift)
         distinct = int(self.counts[w > 0].sum())  # the rank of S* is at most distinct - 1
         offset = (w @ self.sums) / n
@@ -83,7 +84,7 @@ class GramBlocks:
         mean = self.shift + offset
         if self.white is None:
             return frechet_distance(mean, cov, self.ref.mu, self.ref.sigma, n1=distinct, n2=self.ref.n)
-        vals = scipy.linalg.eigh(cov, eigvals_only=True, overwrite_a=True, check_finite=False, driver="evr")
+        vals = eigvalsh(cov, self.device)
         diff = mean - self.ref.mu
         value = diff @ diff + trace + self.trace_ref - 2 * sum_sqrt_eigenvalues(vals, rank_deficient=distinct <= d)
         return max(float(value), 0.0)

@@ -50,3 +50,33 @@ def frechet_distance_torch(mu1, sigma1, mu2, sigma2, n1: int | None = None, n2: 
     diff = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
     trace = trace_sqrt_product_torch(sigma1, sigma2, n1, n2, device)
     return max(float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace), 0.0)
+
+
+def torch_device(device: str | None) -> str | None:
+    """The device the Fréchet steps run on: a CUDA metric device, else None (NumPy, which is
+    as fast on a CPU and needs no torch)."""
+    return device if device and str(device).startswith("cuda") else None
+
+
+def gram(x: np.ndarray, white: np.ndarray | None = None, device: str | None = None) -> np.ndarray:
+    """y^T y for y = x (or x · white), in float64 (N·d² multiply-adds each): NumPy, or torch on `device`."""
+    if device is None:
+        y = x if white is None else x @ white
+        return y.T @ y
+    import torch
+
+    y = torch.as_tensor(np.asarray(x), device=device).to(torch.float64)
+    if white is not None:
+        y = y @ torch.as_tensor(white, device=device).to(torch.float64)
+    return (y.T @ y).cpu().numpy()
+
+
+def eigvalsh(matrix: np.ndarray, device: str | None = None) -> np.ndarray:
+    """Eigenvalues of a symmetric matrix (d³): SciPy's evr driver, or torch on `device`."""
+    if device is None:
+        import scipy.linalg
+
+        return scipy.linalg.eigh(matrix, eigvals_only=True, overwrite_a=True, check_finite=False, driver="evr")
+    import torch
+
+    return torch.linalg.eigvalsh(torch.as_tensor(matrix, device=device).to(torch.float64)).cpu().numpy()
