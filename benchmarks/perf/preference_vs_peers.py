@@ -58,6 +58,19 @@ def _features(output):
     return output if torch.is_tensor(output) else output.pooler_output
 
 
+def pickscore_model_card(processor, model, image, prompt: str) -> float:
+    """PickScore of one (image, prompt) as the model card's calc_probs computes it (also the
+    parity test's reference: tests/metrics/test_preference_scores.py)."""
+    image_inputs = processor(images=[image], padding=True, truncation=True, max_length=77, return_tensors="pt")
+    text_inputs = processor(text=prompt, padding=True, truncation=True, max_length=77, return_tensors="pt")
+    with torch.no_grad():
+        image_embs = _features(model.get_image_features(**image_inputs))
+        image_embs = image_embs / torch.norm(image_embs, dim=-1, keepdim=True)
+        text_embs = _features(model.get_text_features(**text_inputs))
+        text_embs = text_embs / torch.norm(text_embs, dim=-1, keepdim=True)
+        return float(model.logit_scale.exp() * (text_embs @ image_embs.T)[0][0])
+
+
 def pickscore(images, texts, repeat):
     from transformers import AutoModel, AutoProcessor
 
@@ -75,17 +88,7 @@ def pickscore(images, texts, repeat):
     processor, model = AutoProcessor.from_pretrained(source), AutoModel.from_pretrained(source).eval()
 
     def peer_scores():
-        out = []
-        for image, prompt in zip(images, texts):
-            image_inputs = processor(images=[image], padding=True, truncation=True, max_length=77, return_tensors="pt")
-            text_inputs = processor(text=prompt, padding=True, truncation=True, max_length=77, return_tensors="pt")
-            with torch.no_grad():
-                image_embs = _features(model.get_image_features(**image_inputs))
-                image_embs = image_embs / torch.norm(image_embs, dim=-1, keepdim=True)
-                text_embs = _features(model.get_text_features(**text_inputs))
-                text_embs = text_embs / torch.norm(text_embs, dim=-1, keepdim=True)
-                out.append(float(model.logit_scale.exp() * (text_embs @ image_embs.T)[0][0]))
-        return np.array(out)
+        return np.array([pickscore_model_card(processor, model, image, prompt) for image, prompt in zip(images, texts)])
 
     return "PickScore", "model card calc_probs, per pair", measured(evalkit_scores, peer_scores, repeat)
 

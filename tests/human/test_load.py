@@ -22,7 +22,7 @@ from .conftest import make_run
 from .servers import CHROMIUM, CHROMIUM_ARGS, CONSENT, LABELS, VIEW_READY_JS, VIEW_TOKEN_JS, need_browser, serving, \
     shots_dir
 
-RATERS, TASKS_PER_RATER, CAP = 20, 4, 4
+RATERS, TASKS_PER_RATER, CAP = 20, 3, 4
 WAIT_MS = 180_000  # a loaded 2-core machine with 20 browsers is slow; a real failure still times out
 
 

@@ -11,6 +11,9 @@ the same code as the hub checkpoints):
   here with the model's own loss (labels = the answer, -100 elsewhere).
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -21,6 +24,9 @@ from evalkit.builtin.procedural import draw as _draw_procedural
 from evalkit.errors import UserError
 from evalkit.runner.folder import score_folder
 from evalkit.suites.files import load as load_prompts
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "perf"))
+from preference_vs_peers import pickscore_model_card  # noqa: E402  the model card's formula, one home
 
 PROMPTS = [("p0", "a red cube on a table", "Colors"), ("p1", "two dogs playing in the snow", "Counting"),
            ("p2", "a sign that reads 'evalkit'", "Text"), ("p3", "an astronaut riding a horse", "Colors")]
@@ -49,10 +55,6 @@ def pairs(folder):
             for pid, text, _ in PROMPTS for i in range(PER_PROMPT)]
 
 
-def features(output):
-    return output if torch.is_tensor(output) else output.pooler_output
-
-
 @pytest.fixture(scope="module")
 def pickscore(folder):
     return score(folder, pickscore={"model": "builtin:tiny-pickscore"}).metrics["pickscore"]
@@ -63,16 +65,7 @@ def test_pickscore_is_the_model_cards_formula(folder, pickscore):
 
     source = builtin.resolve("builtin:tiny-pickscore")
     processor, model = AutoProcessor.from_pretrained(source), AutoModel.from_pretrained(source).eval()
-    expected = []
-    for image, prompt in pairs(folder):
-        image_inputs = processor(images=[image], padding=True, truncation=True, max_length=77, return_tensors="pt")
-        text_inputs = processor(text=prompt, padding=True, truncation=True, max_length=77, return_tensors="pt")
-        with torch.no_grad():
-            image_embs = features(model.get_image_features(**image_inputs))
-            image_embs = image_embs / torch.norm(image_embs, dim=-1, keepdim=True)
-            text_embs = features(model.get_text_features(**text_inputs))
-            text_embs = text_embs / torch.norm(text_embs, dim=-1, keepdim=True)
-            expected.append(float(model.logit_scale.exp() * (text_embs @ image_embs.T)[0][0]))
+    expected = [pickscore_model_card(processor, model, image, prompt) for image, prompt in pairs(folder)]
     np.testing.assert_allclose(pickscore.per_sample["pickscore"], expected, rtol=0, atol=2e-5)
     assert pickscore.provenance["logit_scale_exp"] == pytest.approx(100.0, rel=1e-6)
 
