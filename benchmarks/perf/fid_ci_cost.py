@@ -1,6 +1,6 @@
 """What a FID confidence interval costs: FID alone; FID + a CI from sufficient statistics
-(evalkit.metrics.functional.frechet_ci: the delete-a-group jackknife, and the block
-bootstrap); FID + today's brute-force bootstrap (bootstrap_std over
+(evalkit.metrics.functional.frechet_ci: the delete-a-group jackknife, exact and to first
+order, and the block bootstrap); FID + today's brute-force bootstrap (bootstrap_std over
 frechet_distance_to_stats, which recomputes the covariance of all N features per
 resample). One process, the same synthetic features.
 
@@ -50,6 +50,7 @@ def main() -> None:
     fid, t_fid = timed(lambda: frechet_distance_to_stats(gen, ref.mu, ref.sigma, n_ref=ref.n), args.repeat)
     rows = [("FID alone", t_fid, f"{fid:.4f}", "")]
     for name, plan in ((f"jackknife, {args.resamples} groups", CIPlan("jackknife", args.resamples)),
+                       (f"linearized jackknife, {args.resamples} groups", CIPlan("linearized", args.resamples)),
                        (f"bootstrap, {args.resamples} resamples of {args.blocks} blocks",
                         CIPlan("bootstrap", args.resamples, args.blocks))):
         est, seconds = timed(lambda: fid_interval(gen, ref, plan), args.repeat)

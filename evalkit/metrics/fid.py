@@ -1,9 +1,12 @@
 """FID: Fréchet distance of Inception pool3 features, generated vs reference.
 
-Its 95% CI is `functional.frechet_ci.fid_interval`'s (docs/estimators.md): by default the
+Its 95% CI is `functional.frechet_ci.fid_interval`'s (docs/estimators.md): the
 delete-a-group jackknife over 20 random groups of prompts (a prompt's images stay
-together), value ± t_19 · std, from sufficient statistics computed once; `ci_method:
-bootstrap` is the image-level bootstrap from the same statistics. The reference is fixed.
+together), value ± t_19 · std. By default (`ci_method: linearized`) each replicate is the
+first-order change (one eigendecomposition for all 20), which matches the exact jackknife
+from N = 4d on; below that, the exact replicates from sufficient statistics (`ci_method:
+jackknife` always); `bootstrap` is the image-level bootstrap from the same statistics.
+The reference is fixed.
 With `device: cuda` the covariances, Grams and eigensolves run there in float64
 (functional/frechet_torch.py; its CPU parity tests run the same code).
 """
@@ -47,7 +50,7 @@ def _distance(gen: np.ndarray, ref: GaussianStats, device: str | None) -> float:
 
 class FrechetCIOptions(Options):
     bootstrap: int = Field(20, ge=0)  # replicates of the CI (jackknife groups or resamples; 0: none)
-    ci_method: Literal["jackknife", "bootstrap"] = "jackknife"
+    ci_method: Literal["linearized", "jackknife", "bootstrap"] = "linearized"
     seed: int = 0
 
 

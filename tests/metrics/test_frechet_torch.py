@@ -32,7 +32,7 @@ def test_singular_reference_falls_back_like_the_numpy_path():
     assert frechet_distance_torch(mu, s, mu, singular) == pytest.approx(frechet_distance(mu, s, mu, singular), rel=1e-9)
 
 
-@pytest.mark.parametrize("n", [300, 40])  # Gram blocks (N > d) and n x n kernels (N <= d)
+@pytest.mark.parametrize("n", [300, 40])  # N > 4d: Gram blocks, first-order; N <= d: n x n kernels
 def test_the_ci_engine_on_a_torch_device_equals_numpy(n):
     from evalkit.metrics.functional.frechet_ci import CIPlan, GaussianStats, fid_interval
 
@@ -43,7 +43,7 @@ def test_the_ci_engine_on_a_torch_device_equals_numpy(n):
     np.testing.assert_allclose(GaussianStats.of(z, device="cpu").sigma, GaussianStats.of(z).sigma, rtol=1e-10, atol=1e-13)
     x = rng.normal(size=(n, d)) + 0.1
     groups = np.arange(n) % 25
-    for method in ("jackknife", "bootstrap"):
+    for method in ("jackknife", "bootstrap", "linearized"):
         base = fid_interval(x, ref, CIPlan(method=method, replicates=10), groups)
         ours = fid_interval(x, ref, CIPlan(method=method, replicates=10, device="cpu"), groups)
         assert ours.value == pytest.approx(base.value, rel=1e-10)

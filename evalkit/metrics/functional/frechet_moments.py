@@ -70,8 +70,8 @@ class GramBlocks:
         out = np.empty(len(weights))
         for start in range(0, len(weights), chunk):
             w = weights[start:start + chunk]
-            for i, gram in enumerate((w @ flat).reshape(len(w), *self.grams.shape[1:])):
-                out[start + i] = self._fid(w[i], gram)
+            for i, weighted in enumerate((w @ flat).reshape(len(w), *self.grams.shape[1:])):
+                out[start + i] = self._fid(w[i], weighted)
         return out
 
     def _fid(self, w: np.ndarray, gram: np.ndarray) -> float:
