@@ -91,13 +91,3 @@ def eigh(matrix: np.ndarray, device: str | None = None) -> tuple[np.ndarray, np.
     vals, vecs = torch.linalg.eigh(torch.as_tensor(matrix, device=device).to(torch.float64))
     return vals.cpu().numpy(), vecs.cpu().numpy()
 
-
-def projected_sqnorms(y: np.ndarray, b: np.ndarray, device: str | None = None) -> np.ndarray:
-    """|y_i B|² for every row i (N·d² multiply-adds): NumPy, or torch on `device`."""
-    if device is None:
-        yb = y @ b
-        return np.einsum("ij,ij->i", yb, yb)
-    import torch
-
-    yb = torch.as_tensor(y, device=device).to(torch.float64) @ torch.as_tensor(b, device=device).to(torch.float64)
-    return (yb * yb).sum(dim=1).cpu().numpy()
