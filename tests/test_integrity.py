@@ -241,3 +241,16 @@ def test_hub_revisions_resolve_to_the_cached_commit(tmp_path, monkeypatch):
     assert hub_revision("org/model", None) == "a" * 40  # the run key follows the repository's commit
     assert hub_revision("org/other", "v1.0") == "v1.0"  # offline, not cached: the name as given
     assert hub_revision("org/model", "b" * 40) == "b" * 40
+
+
+def test_gifs_are_images_and_other_files_are_listed_as_skipped(tmp_path):
+    from PIL import Image
+
+    from evalkit.images import list_images, open_rgb
+
+    Image.new("P", (8, 8), 3).save(tmp_path / "a.gif")
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(tmp_path / "b.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    images, skipped = list_images(tmp_path)
+    assert [p.name for p in images] == ["a.gif", "b.png"] and [p.name for p in skipped] == ["notes.txt"]
+    assert open_rgb(images[0]).mode == "RGB"
