@@ -1,5 +1,5 @@
 """Launching two evalkit processes on this machine with `accelerate launch` (torchrun +
-gloo on CPU), for the scale-out tests."""
+gloo on CPU), and the tiny spec they run, for the scale-out tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 from evalkit.runner.distributed import threads_per_process
 
@@ -31,3 +33,18 @@ def launch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     ]
     full_env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": str(THREADS), **(env or {})}
     return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=300)
+
+
+def tiny_sd_spec(root: Path, name: str, seed: int, prompts: str, metrics: dict) -> Path:
+    """spec.yaml (and its prompts.csv) under root: builtin:tiny-sd, 2 images per prompt in
+    batches of 2 (so each process gets several batches and can die between them), 2 steps."""
+    (root / "prompts.csv").write_text(prompts)
+    path = root / "spec.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name, "seed": seed, "images_per_prompt": 2, "suite": {"name": "file", "path": str(root / "prompts.csv")},
+        "generator": {"name": "diffusers_pipeline", "model": "builtin:tiny-sd", "batch_size": 2},
+        "generation": {"num_inference_steps": 2, "guidance_scale": 3.0},
+        "reference": {"images": "builtin:procedural", "resize": "clean"},
+        "metrics": metrics,
+    }))
+    return path

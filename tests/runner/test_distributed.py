@@ -25,7 +25,7 @@ from evalkit.config import load_spec
 from evalkit.runner.distributed import threads_per_process
 from evalkit.runner.run import run_benchmark
 from evalkit.store import TMP_PREFIX, sha256_file
-from launcher import THREADS, launch  # tests/runner/launcher.py
+from launcher import THREADS, launch, tiny_sd_spec  # tests/runner/launcher.py
 
 PROMPTS = (
     "id,text,category\na,A red cube.,Colors\nb,Two dogs.,Counting\n"
@@ -56,21 +56,8 @@ with open(f"{report}.rank{distributed.current().rank}.json", "w") as f:
 
 @pytest.fixture(scope="module")
 def spec_path(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("dist")
-    (root / "prompts.csv").write_text(PROMPTS)
-    path = root / "spec.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "dist",
-        "seed": 5,
-        "images_per_prompt": 2,
-        "suite": {"name": "file", "path": str(root / "prompts.csv")},
-        # batch 2: four batches, two per process, so a process can die between its batches
-        "generator": {"name": "diffusers_pipeline", "model": "builtin:tiny-sd", "batch_size": 2},
-        "generation": {"num_inference_steps": 2, "guidance_scale": 3.0},
-        "reference": {"images": "builtin:procedural", "resize": "clean"},
-        "metrics": {"fid": {}, "kid": {"subset_size": 4, "subsets": 10}, "clip_score": {"model": "builtin:tiny-clip"}},
-    }))
-    return path
+    metrics = {"fid": {}, "kid": {"subset_size": 4, "subsets": 10}, "clip_score": {"model": "builtin:tiny-clip"}}
+    return tiny_sd_spec(tmp_path_factory.mktemp("dist"), "dist", 5, PROMPTS, metrics)
 
 
 @contextmanager

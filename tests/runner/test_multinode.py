@@ -17,11 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from evalkit.config import load_spec
 from evalkit.runner.run import run_benchmark
-from launcher import free_port  # tests/runner/launcher.py
+from launcher import free_port, tiny_sd_spec  # tests/runner/launcher.py
 
 PROMPTS = "id,text,category\na,A red cube.,Colors\nb,Two dogs.,Counting\nc,A blue ball.,Colors\n"
 
@@ -62,17 +61,8 @@ def hosts():
 
 @pytest.fixture(scope="module")
 def spec_path(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("nodes")
-    (root / "prompts.csv").write_text(PROMPTS)
-    path = root / "spec.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "nodes", "seed": 11, "images_per_prompt": 2, "suite": {"name": "file", "path": str(root / "prompts.csv")},
-        "generator": {"name": "diffusers_pipeline", "model": "builtin:tiny-sd", "batch_size": 2},
-        "generation": {"num_inference_steps": 2, "guidance_scale": 3.0},
-        "reference": {"images": "builtin:procedural"},
-        "metrics": {"fid": {"bootstrap": 5}, "kid": {"subset_size": 4, "subsets": 5}, "clip_score": {"model": "builtin:tiny-clip"}},
-    }))
-    return path
+    metrics = {"fid": {"bootstrap": 5}, "kid": {"subset_size": 4, "subsets": 5}, "clip_score": {"model": "builtin:tiny-clip"}}
+    return tiny_sd_spec(tmp_path_factory.mktemp("nodes"), "nodes", 11, PROMPTS, metrics)
 
 
 def node_command(host, master: str, port: int, spec: Path, out: Path) -> list[str]:
