@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from peer_reference import TensorFeatures  # the torchmetrics adapter, shared with the parity test
+
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,20 +84,6 @@ def clip_folder(folder: Path) -> Path:
     CLIPModel(config).save_pretrained(folder)
     CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=tokenizer).save_pretrained(folder)
     return folder
-
-
-class TensorFeatures(torch.nn.Module):
-    """torchmetrics 1.9 predates transformers 5's ModelOutput from get_*_features: hand it the tensors."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model, self.config = model, model.config
-
-    def get_image_features(self, *a, **k):
-        return self.model.get_image_features(*a, **k).pooler_output
-
-    def get_text_features(self, *a, **k):
-        return self.model.get_text_features(*a, **k).pooler_output
 
 
 def evalkit_scores(extractor, images, texts) -> np.ndarray:

@@ -33,6 +33,7 @@ from PIL import Image
 
 from evalkit import builtin
 from metrics_vs_peers import timed  # this folder's best-of-N timer
+from peer_reference import pickscore_model_card
 
 warnings.simplefilter("ignore")
 logging.getLogger().setLevel(logging.ERROR)  # open_clip's "no pretrained weights" note for the peer's bare model
@@ -52,23 +53,6 @@ def measured(ours, peer, repeat: int):
     call (lazy initialisation, first-call allocations), alternating so both see the same load."""
     ours(), peer()
     return timed(ours, repeat), timed(peer, repeat)
-
-
-def _features(output):
-    return output if torch.is_tensor(output) else output.pooler_output
-
-
-def pickscore_model_card(processor, model, image, prompt: str) -> float:
-    """PickScore of one (image, prompt) as the model card's calc_probs computes it (also the
-    parity test's reference: tests/metrics/test_preference_scores.py)."""
-    image_inputs = processor(images=[image], padding=True, truncation=True, max_length=77, return_tensors="pt")
-    text_inputs = processor(text=prompt, padding=True, truncation=True, max_length=77, return_tensors="pt")
-    with torch.no_grad():
-        image_embs = _features(model.get_image_features(**image_inputs))
-        image_embs = image_embs / torch.norm(image_embs, dim=-1, keepdim=True)
-        text_embs = _features(model.get_text_features(**text_inputs))
-        text_embs = text_embs / torch.norm(text_embs, dim=-1, keepdim=True)
-        return float(model.logit_scale.exp() * (text_embs @ image_embs.T)[0][0])
 
 
 def pickscore(images, texts, repeat):

@@ -1,5 +1,8 @@
 """CLIP score against torchmetrics' CLIPScore with the same model; the truncation rule; CMMD."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +11,9 @@ from evalkit.metrics.extractors.clip import ClipExtractor
 from evalkit.metrics.clip_score import clip_scores
 from evalkit.metrics.functional.kernel import mmd2_rbf
 from evalkit.builtin.procedural import draw as _draw_procedural
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "perf"))
+from peer_reference import TensorFeatures  # noqa: E402  the torchmetrics adapter, shared with the benchmark
 
 TEXTS = ["A red cube on a table.", "Two dogs playing in the snow.", "A sign that reads 'evalkit'.",
          "An astronaut riding a horse.", "A bowl of fruit, oil painting.", "Three blue circles."]
@@ -24,21 +30,6 @@ def pil_images():
     return [_draw_procedural(i, 64) for i in range(8)]
 
 
-class _TensorFeatures(torch.nn.Module):
-    """torchmetrics 1.9 predates transformers 5, whose get_*_features return a ModelOutput:
-    hand torchmetrics the projected features as the tensors it expects, nothing else changed."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model, self.config = model, model.config
-
-    def get_image_features(self, *args, **kwargs):
-        return self.model.get_image_features(*args, **kwargs).pooler_output
-
-    def get_text_features(self, *args, **kwargs):
-        return self.model.get_text_features(*args, **kwargs).pooler_output
-
-
 def test_mean_of_per_sample_scores_matches_torchmetrics(hf_clip, pil_images):
     from torchmetrics.multimodal.clip_score import CLIPScore
 
@@ -49,7 +40,7 @@ def test_mean_of_per_sample_scores_matches_torchmetrics(hf_clip, pil_images):
     assert len(pairs) >= 8, "need pairs with positive cosine (where both definitions agree)"
     ours = clip_scores(img[[i for i, _ in pairs]], txt[[j for _, j in pairs]])
 
-    metric = CLIPScore(model_name_or_path=lambda: (_TensorFeatures(hf_clip.backend.model), hf_clip.backend.processor))
+    metric = CLIPScore(model_name_or_path=lambda: (TensorFeatures(hf_clip.backend.model), hf_clip.backend.processor))
     images = torch.stack([torch.from_numpy(np.array(pil_images[i])).permute(2, 0, 1) for i, _ in pairs])
     metric.update(images, [TEXTS[j] for _, j in pairs])
     assert float(ours.mean()) == pytest.approx(float(metric.compute()), abs=1e-4)

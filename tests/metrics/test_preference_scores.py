@@ -26,7 +26,7 @@ from evalkit.runner.folder import score_folder
 from evalkit.suites.files import load as load_prompts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "perf"))
-from preference_vs_peers import pickscore_model_card  # noqa: E402  the model card's formula, one home
+from peer_reference import pickscore_model_card  # noqa: E402  the model card's formula, one home
 
 PROMPTS = [("p0", "a red cube on a table", "Colors"), ("p1", "two dogs playing in the snow", "Counting"),
            ("p2", "a sign that reads 'evalkit'", "Text"), ("p3", "an astronaut riding a horse", "Colors")]
