@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from evalkit.metrics.functional.frechet import cholesky_factor, sum_sqrt_eigenvalues
-from evalkit.metrics.functional.frechet_moments import GaussianStats
-from evalkit.metrics.functional.frechet_torch import eigh, gram
+from evalkit.metrics.functional.frechet_moments import GaussianStats, cell_moments
+from evalkit.metrics.functional.frechet_torch import eigh
 
 MIN_ROWS_PER_DIM = 4
 
@@ -39,8 +39,8 @@ def linearized_replicates(x, ref: GaussianStats, cells: np.ndarray, n_cells: int
         return None
     mu = x.mean(axis=0, dtype=np.float64)
     diff = mu - np.asarray(ref.mu, np.float64)
-    cell = _CellMoments(x, mu, diff, cells, n_cells, device)
-    inner = white.T @ (cell.grams.sum(axis=0) / (n - 1)) @ white
+    counts, sums, sqnorms, grams = cell_moments(x, mu, cells, n_cells, None, device)  # unwhitened Grams
+    inner = white.T @ (grams.sum(axis=0) / (n - 1)) @ white
     lam, vecs = eigh((inner + inner.T) / 2, device)
     if lam.max() <= 0:
         return None
@@ -49,24 +49,10 @@ def linearized_replicates(x, ref: GaussianStats, cells: np.ndarray, n_cells: int
     keep = lam > len(lam) * np.finfo(np.float64).eps * lam.max()
     b = white @ (vecs * (np.where(keep, np.abs(lam), 1.0) ** -0.25 * keep))
     a = b @ b.T  # A = L M^{-1/2} L^T
-    value = float(diff @ diff + cell.sqnorms.sum() / (n - 1) + np.trace(ref.sigma)
+    value = float(diff @ diff + sqnorms.sum() / (n - 1) + np.trace(ref.sigma)
                   - 2 * sum_sqrt_eigenvalues(lam, rank_deficient=False))
     # per cell: sum of IF_i = 2 diff·sum(y) + sum|y|² - Tr(A · sum y y^T), then centred
-    influence = 2 * cell.linear + cell.sqnorms - np.einsum("cij,ij->c", cell.grams, a)
-    influence -= cell.counts * influence.sum() / n
-    return max(value, 0.0), value - influence / (n - cell.counts)
+    influence = 2 * (sums @ diff) + sqnorms - np.einsum("cij,ij->c", grams, a)
+    influence -= counts * influence.sum() / n
+    return max(value, 0.0), value - influence / (n - counts)
 
-
-class _CellMoments:
-    """Per cell: count, (y·diff) sum, sum of squared norms and Gram of y = x - mu (float64)."""
-
-    def __init__(self, x: np.ndarray, mu: np.ndarray, diff: np.ndarray, cells: np.ndarray, n_cells: int, device):
-        order = np.argsort(cells, kind="stable")
-        bounds = np.searchsorted(cells[order], np.arange(n_cells + 1))
-        self.counts = np.diff(bounds).astype(np.float64)
-        self.linear, self.sqnorms = np.empty(n_cells), np.empty(n_cells)
-        self.grams = np.empty((n_cells, len(mu), len(mu)))
-        for c in range(n_cells):
-            y = np.subtract(x[order[bounds[c]:bounds[c + 1]]], mu, dtype=np.float64)
-            self.linear[c], self.sqnorms[c] = y.sum(axis=0) @ diff, np.einsum("ij,ij->", y, y)
-            self.grams[c] = gram(y, None, device)

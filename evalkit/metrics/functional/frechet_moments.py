@@ -43,6 +43,21 @@ def engine_for(x, ref: GaussianStats, cell_of_row: np.ndarray, device: str | Non
     return KernelUnits(x, ref, cell_of_row) if n_rows <= dim else GramBlocks(x, ref, cell_of_row, device)
 
 
+def cell_moments(x: np.ndarray, shift: np.ndarray, cell_of_row: np.ndarray, n_cells: int,
+                 white: np.ndarray | None = None, device: str | None = None) -> tuple[np.ndarray, ...]:
+    """Per cell, in float64, with y = x - shift: the count, the sum of y, the sum of |y|² and
+    the Gram of y (of y · white when given); the Grams on `device` (a torch one, or NumPy)."""
+    order = np.argsort(cell_of_row, kind="stable")
+    bounds = np.searchsorted(cell_of_row[order], np.arange(n_cells + 1))
+    d = x.shape[1]
+    sums, sqnorms, grams = np.empty((n_cells, d)), np.empty(n_cells), np.empty((n_cells, d, d))
+    for c in range(n_cells):
+        y = np.subtract(x[order[bounds[c]:bounds[c + 1]]], shift, dtype=np.float64)
+        sums[c], sqnorms[c] = y.sum(axis=0), np.einsum("ij,ij->", y, y)
+        grams[c] = gram(y, white, device)
+    return np.diff(bounds).astype(np.float64), sums, sqnorms, grams
+
+
 class GramBlocks:
     """Per-cell count, sum, sum of squared norms and (whitened) Gram of centred features."""
 
@@ -52,16 +67,8 @@ class GramBlocks:
         self.ref, self.white = ref, cholesky_factor(ref.sigma, ref.n)
         self.trace_ref = float(np.trace(ref.sigma))
         self.shift = x.mean(axis=0, dtype=np.float64)
-        n_blocks, d = int(block_of_row.max()) + 1, x.shape[1]
-        order = np.argsort(block_of_row, kind="stable")
-        bounds = np.searchsorted(block_of_row[order], np.arange(n_blocks + 1))
-        self.counts = np.diff(bounds).astype(np.float64)
-        self.sums, self.sqnorms = np.empty((n_blocks, d)), np.empty(n_blocks)
-        self.grams = np.empty((n_blocks, d, d))
-        for b in range(n_blocks):
-            xc = np.subtract(x[order[bounds[b]:bounds[b + 1]]], self.shift, dtype=np.float64)
-            self.sums[b], self.sqnorms[b] = xc.sum(axis=0), np.einsum("ij,ij->", xc, xc)
-            self.grams[b] = gram(xc, self.white, device)
+        self.counts, self.sums, self.sqnorms, self.grams = cell_moments(
+            x, self.shift, block_of_row, int(block_of_row.max()) + 1, self.white, device)
 
     def fids(self, weights: np.ndarray, chunk: int = 8) -> np.ndarray:
         """FID of each reweighting (one row of cell weights each)."""
