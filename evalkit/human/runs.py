@@ -73,7 +73,7 @@ def _check_hashes(files: tuple[str, ...], recorded: list, samples_path: Path) ->
     from evalkit.fingerprint import file_hashes
 
     for f, want, got in zip(files, recorded, file_hashes([Path(f) for f in files])):
-        if want and want == want and want != got:
+        if isinstance(want, str) and want and want != got:  # rows without a recorded hash (None/NaN) pass
             raise UserError(
                 f"image {f} does not match the sha256 in {samples_path} (expected {want[:12]}…, got {got[:12]}…); "
                 "re-run `evalkit run` on its spec to remake it"
